@@ -1,0 +1,119 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings shared by every target: Swift 6 language mode with strict concurrency, and the
+/// upcoming features the Hummingbird and swift-otel code bases use.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "agent-observatory",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "observatory-sink", targets: ["ObservatorySink"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Vocabulary shared by every stage: session events, session state, the ports between stages.
+        .target(
+            name: "SinkCore",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        // OTLP protobuf types (generated, checked in) and the OTLP/JSON mapping.
+        .target(
+            name: "SinkOTLP",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Proto"],
+            swiftSettings: swiftSettings
+        ),
+        // OTLP records from each agent vendor → SessionEvent.
+        .target(
+            name: "SinkNormalize",
+            dependencies: ["SinkCore", "SinkOTLP"],
+            swiftSettings: swiftSettings
+        ),
+        // Live per-session state and the group-commit pipeline in front of the store.
+        .target(
+            name: "SinkSessions",
+            dependencies: [
+                "SinkCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // SQLite persistence (GRDB).
+        .target(
+            name: "SinkStore",
+            dependencies: ["SinkCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // The OTLP/HTTP receiver.
+        .target(
+            name: "SinkIngest",
+            dependencies: [
+                "SinkCore", "SinkOTLP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // REST API, health and Prometheus metrics.
+        .target(
+            name: "SinkAPI",
+            dependencies: ["SinkCore", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        // Composition root: configuration, wiring, services.
+        .target(
+            name: "SinkApp",
+            dependencies: [
+                "SinkCore", "SinkOTLP", "SinkNormalize", "SinkSessions", "SinkStore", "SinkIngest", "SinkAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ObservatorySink",
+            dependencies: [
+                "SinkApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test support: OTLP builders, a manual clock, recorders.
+        .target(
+            name: "SinkTesting",
+            dependencies: ["SinkCore", "SinkOTLP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SinkTests",
+            dependencies: [
+                "SinkCore", "SinkOTLP", "SinkNormalize", "SinkSessions", "SinkStore", "SinkIngest", "SinkAPI",
+                "SinkApp", "SinkTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

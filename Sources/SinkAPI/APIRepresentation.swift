@@ -1,0 +1,88 @@
+import Foundation
+import SinkCore
+
+/// The JSON shapes of the REST API (camelCase keys, ISO-8601 times with milliseconds).
+enum APIRepresentation {
+    struct SessionBody: Encodable {
+        var id: String
+        var agent: String
+        var name: String?
+        var model: String?
+        var cwd: String?
+        var status: String
+        var statusReason: String
+        var statusSince: String
+        var firstSeen: String
+        var lastSeen: String
+        var lastProgress: String?
+        var counters: SessionCounters
+
+        init(_ session: Session) {
+            id = session.id
+            agent = session.agent.rawValue
+            name = session.name
+            model = session.model
+            cwd = session.cwd
+            status = session.status.rawValue
+            statusReason = session.statusMachine.reason
+            statusSince = timestamp(session.statusMachine.since)
+            firstSeen = timestamp(session.firstSeen)
+            lastSeen = timestamp(session.lastSeen)
+            lastProgress = session.statusMachine.lastProgress.map(timestamp)
+            counters = session.counters
+        }
+    }
+
+    struct SessionList: Encodable {
+        var sessions: [SessionBody]
+    }
+
+    struct EventBody: Encodable {
+        var seq: Int64
+        var sessionId: String
+        var agent: String
+        var kind: String
+        var name: String
+        var source: String
+        var time: String
+        var receivedAt: String
+        var facts: EventFacts
+        var attributes: [String: AttributeValue]
+
+        init(_ stored: StoredEvent) {
+            seq = stored.seq
+            sessionId = stored.event.sessionID
+            agent = stored.event.agent.rawValue
+            kind = stored.event.kind.rawValue
+            name = stored.event.name
+            source = stored.event.source.rawValue
+            time = timestamp(stored.event.time)
+            receivedAt = timestamp(stored.receivedAt)
+            facts = stored.event.facts
+            attributes = stored.event.attributes
+        }
+    }
+
+    struct EventList: Encodable {
+        var events: [EventBody]
+        /// Pass as `after` to get the next page.
+        var nextAfter: Int64
+    }
+
+    struct Problem: Encodable {
+        var error: String
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return encoder
+    }()
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
+
+private func timestamp(_ date: Date) -> String { APIRepresentation.timestamp(date) }

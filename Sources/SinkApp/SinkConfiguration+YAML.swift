@@ -1,0 +1,134 @@
+import Foundation
+import SinkCore
+import SinkIngest
+import SinkStore
+import Yams
+
+extension SinkConfiguration {
+    /// Applies a YAML configuration file. Unknown keys and wrong types are errors that name the file,
+    /// line and column, so a typo never silently falls back to a default.
+    ///
+    /// ```yaml
+    /// data_dir: ~/.local/share/observatory
+    /// ingest: { host: 127.0.0.1, port: 4318, max_request_bytes: 8388608, max_concurrent_requests: 64 }
+    /// api: { host: 127.0.0.1, port: 4320 }
+    /// sessions: { idle_after: 5m, end_after: 4h }
+    /// store: { max_events: 1000000, max_age: 7d, synchronous: normal, max_pending_events: 250000 }
+    /// log_level: info
+    /// ```
+    package mutating func apply(yaml text: String, file: String) throws(ConfigurationError) {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigurationError("\(file): not valid YAML: \(error)")
+        }
+        guard let root else { return }
+        var reader = YAMLReader(file: file)
+        try reader.mapping(root, path: "") { key, value, reader throws(ConfigurationError) in
+            switch key {
+            case "data_dir":
+                dataDirectory = Self.expandingTilde(try reader.string(value, path: key))
+            case "log_level":
+                logLevel = try reader.string(value, path: key)
+            case "ingest":
+                try reader.mapping(value, path: key) { key, value, reader throws(ConfigurationError) in
+                    switch key {
+                    case "host": ingestHost = try reader.string(value, path: "ingest.host")
+                    case "port": ingestPort = try reader.integer(value, path: "ingest.port")
+                    case "max_request_bytes": receiver.maxRequestBytes = try reader.integer(value, path: "ingest.max_request_bytes")
+                    case "max_concurrent_requests":
+                        receiver.maxConcurrentRequests = try reader.integer(value, path: "ingest.max_concurrent_requests")
+                    default: throw reader.unknown(key, in: "ingest", at: value, known: "host, port, max_request_bytes, max_concurrent_requests")
+                    }
+                }
+            case "api":
+                try reader.mapping(value, path: key) { key, value, reader throws(ConfigurationError) in
+                    switch key {
+                    case "host": apiHost = try reader.string(value, path: "api.host")
+                    case "port": apiPort = try reader.integer(value, path: "api.port")
+                    default: throw reader.unknown(key, in: "api", at: value, known: "host, port")
+                    }
+                }
+            case "sessions":
+                try reader.mapping(value, path: key) { key, value, reader throws(ConfigurationError) in
+                    switch key {
+                    case "idle_after": timeouts.idleAfter = try reader.duration(value, path: "sessions.idle_after")
+                    case "end_after": timeouts.endAfter = try reader.duration(value, path: "sessions.end_after")
+                    default: throw reader.unknown(key, in: "sessions", at: value, known: "idle_after, end_after")
+                    }
+                }
+            case "store":
+                try reader.mapping(value, path: key) { key, value, reader throws(ConfigurationError) in
+                    switch key {
+                    case "max_events": retention.maxEvents = try reader.integer(value, path: "store.max_events")
+                    case "max_age": retention.maxAge = try reader.duration(value, path: "store.max_age")
+                    case "max_pending_events": maxPendingEvents = try reader.integer(value, path: "store.max_pending_events")
+                    case "synchronous":
+                        let text = try reader.string(value, path: "store.synchronous")
+                        guard let mode = SQLiteSessionStore.Synchronous(rawValue: text) else {
+                            throw reader.error("store.synchronous must be normal or full, not \(text)", at: value)
+                        }
+                        synchronous = mode
+                    default:
+                        throw reader.unknown(key, in: "store", at: value, known: "max_events, max_age, max_pending_events, synchronous")
+                    }
+                }
+            default:
+                throw reader.unknown(key, in: "the top level", at: value, known: "data_dir, ingest, api, sessions, store, log_level")
+            }
+        }
+    }
+
+    static func expandingTilde(_ path: String) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        return NSHomeDirectory() + path.dropFirst()
+    }
+}
+
+/// Reads typed values out of YAML nodes, with positions in errors.
+private struct YAMLReader {
+    let file: String
+
+    func error(_ message: String, at node: Node) -> ConfigurationError {
+        if let mark = node.mark { return ConfigurationError("\(file):\(mark.line):\(mark.column): \(message)") }
+        return ConfigurationError("\(file): \(message)")
+    }
+
+    func unknown(_ key: String, in section: String, at node: Node, known: String) -> ConfigurationError {
+        error("unknown key \"\(key)\" in \(section) (known keys: \(known))", at: node)
+    }
+
+    func mapping(
+        _ node: Node, path: String, _ body: (String, Node, YAMLReader) throws(ConfigurationError) -> Void
+    ) throws(ConfigurationError) {
+        guard let mapping = node.mapping else {
+            throw error("\(path.isEmpty ? "the file" : path) must be a mapping", at: node)
+        }
+        for (key, value) in mapping {
+            guard let name = key.string else { throw error("keys must be strings", at: key) }
+            try body(name, value, self)
+        }
+    }
+
+    func string(_ node: Node, path: String) throws(ConfigurationError) -> String {
+        guard let scalar = node.scalar else { throw error("\(path) must be a single value", at: node) }
+        return scalar.string
+    }
+
+    func integer(_ node: Node, path: String) throws(ConfigurationError) -> Int {
+        let text = try string(node, path: path)
+        guard let value = Int(text.replacingOccurrences(of: "_", with: "")) else {
+            throw error("\(path) must be a whole number, not \(text)", at: node)
+        }
+        return value
+    }
+
+    func duration(_ node: Node, path: String) throws(ConfigurationError) -> Duration {
+        let text = try string(node, path: path)
+        guard let value = DurationText.parse(text) else {
+            throw error("\(path) must be a duration such as 90s, 5m, 4h or 7d, not \(text)", at: node)
+        }
+        return value
+    }
+}

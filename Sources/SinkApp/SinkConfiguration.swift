@@ -1,0 +1,101 @@
+import Foundation
+import SinkCore
+import SinkIngest
+import SinkStore
+
+/// Everything `observatory-sink` can be told. Defaults, then the YAML file (`--config`), then
+/// `OBSERVATORY_*` environment variables, then command-line flags; ``validate()`` before start.
+package struct SinkConfiguration: Sendable {
+    /// Where the database (and, later, keys and tokens) live. YAML `data_dir`, env
+    /// `OBSERVATORY_DATA_DIR`, flag `--data-dir`; default `$XDG_DATA_HOME/observatory` or
+    /// `~/.local/share/observatory`.
+    package var dataDirectory: String
+    /// OTLP/HTTP receiver address. YAML `ingest.host`/`ingest.port`, default 127.0.0.1:4318.
+    package var ingestHost = "127.0.0.1"
+    package var ingestPort = 4318
+    package var receiver = OTLPReceiverConfiguration()
+    /// REST API address. YAML `api.host`/`api.port`, default 127.0.0.1:4320.
+    package var apiHost = "127.0.0.1"
+    package var apiPort = 4320
+    /// YAML `sessions.idle_after` (default 5m) and `sessions.end_after` (default 4h).
+    package var timeouts = SessionTimeouts.default
+    /// YAML `store.max_events` (default 1,000,000) and `store.max_age` (default 7d).
+    package var retention = EventRetention.default
+    /// YAML `store.synchronous`: `normal` (default; survives a crash of the sink) or `full`
+    /// (also survives power loss).
+    package var synchronous = SQLiteSessionStore.Synchronous.normal
+    /// YAML `store.max_pending_events`: events queued for a commit before ingest answers 503.
+    package var maxPendingEvents = 250_000
+    /// YAML `log_level`: trace, debug, info, notice, warning, error, critical.
+    package var logLevel = "info"
+
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        dataDirectory = Self.defaultDataDirectory(environment: environment)
+    }
+
+    package static func defaultDataDirectory(environment: [String: String]) -> String {
+        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/observatory" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.local/share/observatory"
+    }
+
+    /// The SQLite database file.
+    package var databasePath: String { dataDirectory + "/observatory.sqlite" }
+
+    /// Every problem with the configuration, in words for the user; empty when it is usable.
+    package func validate() -> [String] {
+        var problems: [String] = []
+        for (name, port) in [("ingest.port", ingestPort), ("api.port", apiPort)] where !(0...65535).contains(port) {
+            problems.append("\(name) must be between 0 and 65535, not \(port)")
+        }
+        if ingestPort != 0, ingestPort == apiPort, ingestHost == apiHost {
+            problems.append("ingest and api cannot share the address \(apiHost):\(apiPort)")
+        }
+        for (name, host) in [("ingest.host", ingestHost), ("api.host", apiHost)] where !Self.isLoopback(host) {
+            problems.append(
+                "\(name) is \(host): only loopback addresses (127.0.0.1, ::1, localhost) are allowed, because ingest and the API have no authentication yet"
+            )
+        }
+        if dataDirectory.isEmpty { problems.append("data_dir must not be empty") }
+        if receiver.maxRequestBytes < 1024 { problems.append("ingest.max_request_bytes must be at least 1024") }
+        if receiver.maxConcurrentRequests < 1 { problems.append("ingest.max_concurrent_requests must be at least 1") }
+        if timeouts.idleAfter <= .zero { problems.append("sessions.idle_after must be positive") }
+        if timeouts.endAfter <= timeouts.idleAfter { problems.append("sessions.end_after must be longer than sessions.idle_after") }
+        if retention.maxEvents < 1000 { problems.append("store.max_events must be at least 1000") }
+        if retention.maxAge < .seconds(3600) { problems.append("store.max_age must be at least 1h") }
+        if maxPendingEvents < 10_000 { problems.append("store.max_pending_events must be at least 10000") }
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            problems.append("log_level must be one of trace, debug, info, notice, warning, error, critical, not \(logLevel)")
+        }
+        return problems
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// Applies `OBSERVATORY_*` environment variables.
+    package mutating func apply(environment: [String: String]) throws(ConfigurationError) {
+        if let value = environment["OBSERVATORY_DATA_DIR"], !value.isEmpty { dataDirectory = value }
+        if let value = environment["OBSERVATORY_INGEST_HOST"], !value.isEmpty { ingestHost = value }
+        if let value = environment["OBSERVATORY_API_HOST"], !value.isEmpty { apiHost = value }
+        if let value = environment["OBSERVATORY_INGEST_PORT"], !value.isEmpty {
+            guard let port = Int(value) else { throw ConfigurationError("OBSERVATORY_INGEST_PORT is not a number: \(value)") }
+            ingestPort = port
+        }
+        if let value = environment["OBSERVATORY_API_PORT"], !value.isEmpty {
+            guard let port = Int(value) else { throw ConfigurationError("OBSERVATORY_API_PORT is not a number: \(value)") }
+            apiPort = port
+        }
+        if let value = environment["OBSERVATORY_LOG_LEVEL"], !value.isEmpty { logLevel = value }
+    }
+}
+
+/// A configuration that cannot be used, with where and why.
+package struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    package var description: String
+
+    package init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// One thing that happened in one agent session: the single vocabulary every stage after the
+/// normalizer speaks (sessions, store, rules, live view, push).
+package struct SessionEvent: Sendable, Hashable {
+    /// The session key: Claude Code and Gemini CLI `session.id`, Codex `conversation.id`,
+    /// GenAI `gen_ai.conversation.id`, or a fallback derived from the resource.
+    package var sessionID: String
+    package var agent: AgentKind
+    package var kind: EventKind
+    /// The event's own name as the agent sent it (`claude_code.tool_result`, a span name, a metric name).
+    package var name: String
+    package var source: EventSource
+    /// When it happened, by the agent's clock (falls back to the time it was received).
+    package var time: Date
+    /// Identifies the record, so a batch that an exporter sends again is not counted twice.
+    package var dedupKey: UInt64
+    package var facts: EventFacts
+    /// The record's attributes minus the ones repeated on every record, values capped in length.
+    package var attributes: [String: AttributeValue]
+
+    package init(
+        sessionID: String, agent: AgentKind, kind: EventKind, name: String, source: EventSource, time: Date,
+        dedupKey: UInt64, facts: EventFacts = EventFacts(), attributes: [String: AttributeValue] = [:]
+    ) {
+        self.sessionID = sessionID
+        self.agent = agent
+        self.kind = kind
+        self.name = name
+        self.source = source
+        self.time = time
+        self.dedupKey = dedupKey
+        self.facts = facts
+        self.attributes = attributes
+    }
+}
+
+/// An event after the store accepted it: numbered in the order it was committed.
+package struct StoredEvent: Sendable, Hashable {
+    /// Position in the store's single, gap-tolerant, increasing sequence.
+    package var seq: Int64
+    package var receivedAt: Date
+    package var event: SessionEvent
+
+    package init(seq: Int64, receivedAt: Date, event: SessionEvent) {
+        self.seq = seq
+        self.receivedAt = receivedAt
+        self.event = event
+    }
+}

@@ -1,0 +1,8 @@
+/// Read access to sessions and their events: the port the API and the live view read through.
+package protocol SessionReader: Sendable {
+    /// Every session, most recently seen first.
+    func sessions() async -> [Session]
+    func session(id: String) async -> Session?
+    /// Events of one session with `seq > after`, oldest first, at most `limit`.
+    func events(sessionID: String, after: Int64, limit: Int) async throws -> [StoredEvent]
+}

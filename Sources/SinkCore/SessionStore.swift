@@ -1,0 +1,42 @@
+import Foundation
+
+/// Persistence of sessions and events: the port the session tracker writes through and the API
+/// reads through. The SQLite store implements it; tests use an in-memory one.
+package protocol SessionStore: Sendable {
+    /// All sessions, as last committed.
+    func loadSessions() async throws -> [Session]
+
+    /// Runs `body` in one write transaction: everything it writes is committed together or not at all.
+    func write<Result: Sendable>(_ body: @escaping @Sendable (any SessionStoreTransaction) throws -> Result)
+        async throws -> Result
+
+    /// Events of one session with `seq > after`, oldest first.
+    func events(sessionID: String, after: Int64, limit: Int) async throws -> [StoredEvent]
+
+    /// Deletes events beyond the retention limits; returns how many were deleted.
+    func enforceRetention(_ retention: EventRetention, now: Date) async throws -> Int
+}
+
+/// What can be done inside one write transaction of a ``SessionStore``.
+package protocol SessionStoreTransaction {
+    /// Stores the event unless one with the same ``SessionEvent/dedupKey`` is already stored.
+    /// - Returns: the stored event, or `nil` for a duplicate.
+    func insert(_ event: SessionEvent, receivedAt: Date) throws -> StoredEvent?
+    /// Creates or replaces a session.
+    func save(_ session: Session) throws
+}
+
+/// How many events the store keeps.
+package struct EventRetention: Sendable, Hashable, Codable {
+    /// At most this many events in all; the oldest go first.
+    package var maxEvents: Int
+    /// Events older than this go (by receive time).
+    package var maxAge: Duration
+
+    package init(maxEvents: Int = 1_000_000, maxAge: Duration = .seconds(7 * 24 * 3600)) {
+        self.maxEvents = maxEvents
+        self.maxAge = maxAge
+    }
+
+    package static let `default` = EventRetention()
+}

