@@ -101,7 +101,7 @@ let package = Package(
         // Test support: OTLP builders, a manual clock, recorders.
         .target(
             name: "SinkTesting",
-            dependencies: ["SinkCore", "SinkOTLP"],
+            dependencies: ["SinkCore", "SinkOTLP", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -17,6 +17,27 @@ enum APIRepresentation {
         var lastProgress: String?
         var counters: SessionCounters
 
+        private enum CodingKeys: String, CodingKey {
+            case id, agent, name, model, cwd, status, statusReason, statusSince, firstSeen, lastSeen, lastProgress, counters
+        }
+
+        /// Absent values are written as `null`, so every key is always present.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(agent, forKey: .agent)
+            try container.encode(name, forKey: .name)
+            try container.encode(model, forKey: .model)
+            try container.encode(cwd, forKey: .cwd)
+            try container.encode(status, forKey: .status)
+            try container.encode(statusReason, forKey: .statusReason)
+            try container.encode(statusSince, forKey: .statusSince)
+            try container.encode(firstSeen, forKey: .firstSeen)
+            try container.encode(lastSeen, forKey: .lastSeen)
+            try container.encode(lastProgress, forKey: .lastProgress)
+            try container.encode(counters, forKey: .counters)
+        }
+
         init(_ session: Session) {
             id = session.id
             agent = session.agent.rawValue

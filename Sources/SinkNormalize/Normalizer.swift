@@ -17,7 +17,7 @@ package struct Normalizer: Sendable {
     /// Attributes every Claude Code / Codex / Gemini record repeats; they say nothing about the
     /// event itself, so they are not stored with every event.
     static let repeatedAttributes: Set<String> = [
-        "session.id", "conversation.id", "event.name", "event.timestamp", "event.sequence",
+        "session.id", "conversation.id", "event.name", "event.timestamp",
         "user.account_uuid", "user.account_id", "user.id", "user.email", "organization.id",
         "terminal.type", "app.version", "installation.id", "auth_mode", "originator", "slug",
     ]
