@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "observatory-sink", targets: ["ObservatorySink"]),
+        .executable(name: "observatory", targets: ["ObservatoryCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -112,6 +113,29 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        // The operator CLI's logic: the hook bridge (`observatory hook`), agent setup, doctor.
+        // No Hummingbird/NIO/GRDB/Foundation networking: `observatory hook` runs on every agent hook
+        // and must start fast.
+        .target(
+            name: "ObservatoryTools",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        // The `observatory` executable (argument parsing only).
+        .executableTarget(
+            name: "ObservatoryCLI",
+            dependencies: [
+                "ObservatoryTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ObservatoryToolsTests",
+            dependencies: ["ObservatoryTools"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

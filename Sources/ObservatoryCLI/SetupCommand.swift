@@ -1,0 +1,5 @@
+import ArgumentParser
+
+struct SetupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "setup", abstract: "Configure an agent.")
+}
