@@ -115,30 +115,30 @@ package final class SQLiteSessionStore: SessionStore {
     package func enforceRetention(_ retention: EventRetention, now: Date) async throws -> Int {
         let oldestKept = now.timeIntervalSince1970 - retention.maxAge.seconds
         let maxEvents = retention.maxEvents
-        return try await pool.write { db in
-            var deleted = 0
-            // Over the count limit: everything below the newest `maxEvents` sequence numbers.
-            if let boundary = try Int64.fetchOne(
-                db, sql: "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?", arguments: [maxEvents])
-            {
-                try db.execute(sql: "DELETE FROM events WHERE seq <= ?", arguments: [boundary])
-                deleted += db.changesCount
-            }
-            // Too old: received times grow with seq, so walk from the oldest in chunks.
-            while true {
+        // Over the count limit: everything below the newest `maxEvents` sequence numbers.
+        let countBoundary = try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?", arguments: [maxEvents])
+        }
+        // Deleted in chunks, each its own short transaction, so commits of new events are never held
+        // up for long behind a large clean-up. Received times grow with seq, so the oldest come first.
+        var deleted = 0
+        while true {
+            let changes = try await pool.write { db in
                 try db.execute(
                     sql: """
-                        DELETE FROM events WHERE seq IN (
-                            SELECT seq FROM events ORDER BY seq LIMIT 5000) AND received_at < ?
+                        DELETE FROM events
+                        WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?) AND (seq <= ? OR received_at < ?)
                         """,
-                    arguments: [oldestKept])
-                let changes = db.changesCount
-                deleted += changes
-                if changes < 5000 { break }
+                    arguments: [Self.retentionChunk, countBoundary ?? 0, oldestKept])
+                return db.changesCount
             }
-            return deleted
+            deleted += changes
+            if changes < Self.retentionChunk { return deleted }
         }
     }
+
+    /// Events deleted per retention transaction.
+    private static let retentionChunk = 10_000
 
     // MARK: Rows
 
