@@ -1,0 +1,63 @@
+// A tiny history-API router: "/", "/sessions/:id", "/alerts", "/settings".
+// The sink serves index.html for unknown paths, so deep links and notification URLs work.
+
+import { useSyncExternalStore } from "react";
+
+export type Route =
+  | { name: "sessions" }
+  | { name: "session"; id: string }
+  | { name: "alerts" }
+  | { name: "settings" };
+
+export function parseRoute(pathname: string): Route {
+  const m = /^\/sessions\/([^/]+)\/?$/.exec(pathname);
+  if (m) {
+    try {
+      return { name: "session", id: decodeURIComponent(m[1]) };
+    } catch {
+      return { name: "sessions" };
+    }
+  }
+  if (/^\/alerts\/?$/.test(pathname)) return { name: "alerts" };
+  if (/^\/settings\/?$/.test(pathname)) return { name: "settings" };
+  return { name: "sessions" };
+}
+
+export function sessionPath(id: string): string {
+  return `/sessions/${encodeURIComponent(id)}`;
+}
+
+const listeners = new Set<() => void>();
+function notify() {
+  for (const fn of Array.from(listeners)) fn();
+}
+window.addEventListener("popstate", notify);
+
+export function navigate(to: string, replace = false): void {
+  const url = new URL(to, location.origin);
+  if (url.origin !== location.origin) return;
+  const target = url.pathname + url.search + url.hash;
+  if (target === location.pathname + location.search + location.hash) return;
+  if (replace) history.replaceState(null, "", target);
+  else history.pushState(null, "", target);
+  notify();
+  window.scrollTo(0, 0);
+}
+
+export function useRoute(): Route {
+  const path = useSyncExternalStore(
+    (fn) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    () => location.pathname,
+  );
+  return parseRoute(path);
+}
+
+/** Left click without modifiers on an in-app link: navigate without a page load. */
+export function onLinkClick(e: React.MouseEvent<HTMLAnchorElement>, to: string): void {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  navigate(to);
+}

@@ -1,0 +1,111 @@
+// Agent Observatory service worker: caches the app shell, shows pushed notifications, and
+// opens or focuses the right page when one is clicked. build.sh fills in VERSION and SHELL.
+"use strict";
+
+const VERSION = "%VERSION%";
+const CACHE = "observatory-shell-" + VERSION;
+const SHELL = %SHELL%;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting())
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("observatory-shell-") && k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim())
+  );
+});
+
+function isShellRequest(url) {
+  return url.pathname.startsWith("/assets/") || url.pathname.startsWith("/icons/") || url.pathname === "/manifest.webmanifest";
+}
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  if (req.method !== "GET") return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  // Live data is never served from the cache.
+  if (url.pathname.startsWith("/api/") || url.pathname === "/ws" || url.pathname === "/sw.js" || url.pathname.startsWith("/control/")) return;
+  if (req.mode === "navigate") {
+    // Network first for pages, so a new build shows up; the cached shell when the sink is away.
+    event.respondWith(
+      fetch(req).catch(() => caches.match("/index.html", { cacheName: CACHE }).then((r) => r || caches.match("/")))
+    );
+    return;
+  }
+  if (isShellRequest(url)) {
+    // Hashed assets never change: cache first.
+    event.respondWith(
+      caches.match(req, { ignoreSearch: false }).then((hit) => hit || fetch(req).then((res) => {
+        if (res.ok) {
+          const copy = res.clone();
+          caches.open(CACHE).then((c) => c.put(req, copy));
+        }
+        return res;
+      }))
+    );
+  }
+});
+
+// Payload (JSON): {"title","body","tag","data":{"url"}} — also accepts a top-level "url",
+// and plain text (shown as the body).
+function parsePush(event) {
+  let p = {};
+  if (event.data) {
+    try {
+      p = event.data.json();
+    } catch (e) {
+      p = { body: event.data.text() };
+    }
+  }
+  if (!p || typeof p !== "object") p = { body: String(p) };
+  const data = (p.data && typeof p.data === "object") ? Object.assign({}, p.data) : {};
+  if (!data.url && typeof p.url === "string") data.url = p.url;
+  if (!data.url && typeof data.sessionID === "string") data.url = "/sessions/" + encodeURIComponent(data.sessionID);
+  if (!data.url) data.url = "/";
+  return {
+    title: typeof p.title === "string" && p.title ? p.title : "Agent Observatory",
+    options: {
+      body: typeof p.body === "string" ? p.body : "",
+      tag: typeof p.tag === "string" && p.tag ? p.tag : undefined,
+      renotify: typeof p.tag === "string" && p.tag ? true : undefined,
+      data: data,
+      icon: "/icons/icon-192.png",
+      badge: "/icons/icon-192.png",
+      timestamp: typeof p.timestamp === "number" ? p.timestamp : Date.now(),
+      requireInteraction: p.requireInteraction === true,
+    },
+  };
+}
+
+self.addEventListener("push", (event) => {
+  const n = parsePush(event);
+  event.waitUntil((async () => {
+    await self.registration.showNotification(n.title, n.options);
+    const wins = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    for (const c of wins) c.postMessage({ type: "push", title: n.title, body: n.options.body, tag: n.options.tag, url: n.options.data.url });
+  })());
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const raw = (event.notification.data && event.notification.data.url) || "/";
+  const target = new URL(raw, self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil((async () => {
+    const wins = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    const same = wins.find((c) => new URL(c.url).pathname === target.pathname);
+    const win = same || wins[0];
+    if (win) {
+      await win.focus();
+      if (!same) win.postMessage({ type: "navigate", url: target.pathname + target.search + target.hash });
+      return;
+    }
+    await self.clients.openWindow(target.href);
+  })());
+});
