@@ -48,7 +48,7 @@ cp -r public/. "$out/"
 sed -e "s|%APP_JS%|$js|" -e "s|%APP_CSS%|$css|" index.html > "$out/index.html"
 
 # The service worker keeps a stable URL (/sw.js); its cache name changes with every build.
-version="$(cat "$out/$js" "$out/$css" "$out/index.html" "$out/manifest.webmanifest" | sha256sum | cut -c1-12)"
+version="$(cat "$out/$js" "$out/$css" "$out/index.html" "$out/manifest.webmanifest" sw.js | sha256sum | cut -c1-12)"
 shell="$(cd "$out" && { echo /; echo /index.html; echo "/$js"; echo "/$css"; echo /manifest.webmanifest; ls icons/*.png | sed 's|^|/|'; } \
   | python3 -c 'import json,sys; print(json.dumps([l.strip() for l in sys.stdin if l.strip()]))')"
 python3 - "$out/sw.js" "$version" "$shell" <<'PY'

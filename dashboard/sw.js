@@ -33,8 +33,13 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/") || url.pathname === "/ws" || url.pathname === "/sw.js" || url.pathname.startsWith("/control/")) return;
   if (req.mode === "navigate") {
     // Network first for pages, so a new build shows up; the cached shell when the sink is away.
+    // A deep link the server does not know (/sessions/ID on a sink without an index.html
+    // fallback) also gets the shell: the app routes on the client.
+    const shell = () => caches.match("/index.html", { cacheName: CACHE }).then((r) => r || caches.match("/"));
     event.respondWith(
-      fetch(req).catch(() => caches.match("/index.html", { cacheName: CACHE }).then((r) => r || caches.match("/")))
+      fetch(req)
+        .then((res) => (res.status === 404 ? shell().then((r) => r || res) : res))
+        .catch(() => shell().then((r) => r || Response.error()))
     );
     return;
   }
@@ -92,20 +97,33 @@ self.addEventListener("push", (event) => {
   })());
 });
 
+// Opens the page a notification points at: focuses a window already showing it, else asks an open
+// window to navigate there (the app routes on the client), else opens a new window.
+async function openTarget(raw) {
+  const target = new URL(raw || "/", self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  const path = target.pathname + target.search + target.hash;
+  const wins = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const same = wins.find((c) => new URL(c.url).pathname === target.pathname);
+  const win = same || wins[0];
+  if (win) {
+    if (!same) win.postMessage({ type: "navigate", url: path });
+    try {
+      await win.focus();
+    } catch (e) {
+      /* focusing needs the click's user activation */
+    }
+    return;
+  }
+  await self.clients.openWindow(target.href);
+}
+
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
-  const raw = (event.notification.data && event.notification.data.url) || "/";
-  const target = new URL(raw, self.location.origin);
-  if (target.origin !== self.location.origin) return;
-  event.waitUntil((async () => {
-    const wins = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-    const same = wins.find((c) => new URL(c.url).pathname === target.pathname);
-    const win = same || wins[0];
-    if (win) {
-      await win.focus();
-      if (!same) win.postMessage({ type: "navigate", url: target.pathname + target.search + target.hash });
-      return;
-    }
-    await self.clients.openWindow(target.href);
-  })());
+  const done = openTarget(event.notification.data && event.notification.data.url);
+  try {
+    event.waitUntil(done);
+  } catch (e) {
+    /* an untrusted (test-dispatched) event cannot extend its lifetime */
+  }
 });

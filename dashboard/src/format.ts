@@ -41,7 +41,10 @@ export function clock(iso: string | null | undefined): string {
 export function dateTime(iso: string | null | undefined): string {
   const t = parseTime(iso);
   if (t === null) return "–";
-  return new Date(t).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const d = new Date(t);
+  const today = new Date();
+  if (d.toDateString() === today.toDateString()) return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
 export function usd(v: number | null | undefined): string {

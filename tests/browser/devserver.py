@@ -26,8 +26,9 @@ CSP = ("default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 
 
 
 class DevServer:
-    def __init__(self, dist: Path, api_port: int, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, dist: Path, api_port: int, host: str = "127.0.0.1", port: int = 0, block_ws: bool = False):
         self.dist = dist.resolve()
+        self.block_ws = block_ws
         self.api_port = api_port
         self.host = host
         self.port = port
@@ -82,7 +83,10 @@ class DevServer:
             line, *header_lines = head.decode("latin-1").split("\r\n")
             method, target, _ = line.split(" ", 2)
             path = target.split("?", 1)[0]
-            if path.startswith(PROXIED):
+            if self.block_ws and path == "/ws":
+                writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+            elif path.startswith(PROXIED):
                 await self._proxy(head, header_lines, line, reader, writer)
             else:
                 await self._static(method, path, writer)

@@ -70,6 +70,7 @@ function SessionCard({ s, now }: { s: Session; now: number }) {
   const last = store.lastEventOf(s.id);
   const tokens = (c.inputTokens ?? 0) + (c.outputTokens ?? 0) + (c.cacheReadTokens ?? 0) + (c.cacheCreationTokens ?? 0);
   const path = sessionPath(s.id);
+  const showReason = !!s.statusReason && (s.status === "waiting" || s.status === "crashed");
   return (
     <li className={`card session-card card-${s.status}`} data-testid="session-card" data-session-id={s.id} data-status={s.status}>
       <a href={path} className="card-link" onClick={(e) => onLinkClick(e, path)}>
@@ -90,7 +91,7 @@ function SessionCard({ s, now }: { s: Session; now: number }) {
             for {since(s.statusSince, now)}
           </span>
         </div>
-        {s.statusReason && (s.status === "waiting" || s.status === "crashed") ? <div className="card-reason">{s.statusReason}</div> : null}
+        {showReason ? <div className="card-reason">{s.statusReason}</div> : null}
         <dl className="card-stats">
           <div>
             <dt>Runtime</dt>
@@ -113,7 +114,7 @@ function SessionCard({ s, now }: { s: Session; now: number }) {
           </div>
         </dl>
         <div className="card-foot muted">
-          <span>{last ? describeEvent(last) : s.model ?? "—"}</span>
+          <span>{last ? describeEvent(last) : (showReason ? null : s.statusReason) ?? s.model ?? ""}</span>
           <span>{ago(s.lastProgress ?? s.lastSeen, now)}</span>
         </div>
       </a>
