@@ -2,9 +2,9 @@
 // opens or focuses the right page when one is clicked. build.sh fills in VERSION and SHELL.
 "use strict";
 
-const VERSION = "6693d376c86d";
+const VERSION = "bfc2a79d1b59";
 const CACHE = "observatory-shell-" + VERSION;
-const SHELL = ["/", "/index.html", "/assets/main-DPOUWKRS.js", "/assets/main-Z5TCW3XN.css", "/manifest.webmanifest", "/icons/apple-touch-icon.png", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon-maskable-512.png"];
+const SHELL = ["/", "/index.html", "/assets/main-APYSXWUA.js", "/assets/main-IH2U3GQP.css", "/manifest.webmanifest", "/icons/apple-touch-icon.png", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon-maskable-512.png"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -93,7 +93,7 @@ export function AlertRow({ a, showSession = true }: { a: Alert; showSession?: bo
                 Silence 1 h
               </button>
               <button type="button" className="btn btn-quiet" disabled={busy !== null} onClick={() => void act("resolved")} data-testid="silence-resolved">
-                Until resolved
+                Silence until resolved
               </button>
             </>
           ) : null}
