@@ -6,6 +6,7 @@ the real sink (or the dev proxy), so the CSP and the service worker are the real
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 
 from conftest import DESKTOP, PHONE, card, wait_js, wait_link, wait_status
@@ -296,3 +297,51 @@ def test_iphone_safari_is_told_to_add_to_home_screen_first(sink, front, new_page
     page.get_by_text("add the Observatory to your Home Screen first").wait_for()
     assert page.get_by_test_id("enable-notifications").is_disabled()
     page.screenshot(path=str(artifacts / "phone-iphone-notifications.png"))
+
+
+def test_backoff_grows_with_jitter_and_online_or_wake_retries_at_once(front, new_page):
+    ctx, page, watch = new_page(**DESKTOP)
+    times: list[float] = []
+    accept = {"on": False}
+
+    def refuse_or_accept(feed, ws):
+        times.append(time.monotonic())
+        if accept["on"]:
+            ws.send(json.dumps({"type": "snapshot", "seq": 5, "sessions": [], "alerts": []}))
+        else:
+            ws.close()
+
+    feed = FakeFeed(page, refuse_or_accept)
+    page.goto(front.origin + "/")
+    # Refused again and again: the gaps grow (0.25-0.5, 0.5-1, 1-2, 2-4 s …).
+    deadline = time.monotonic() + 12
+    while len(times) < 5 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert len(gaps) >= 4, times
+    assert gaps[3] > gaps[0] and gaps[3] >= 1.5, gaps
+    # The page says it is polling the REST API meanwhile (the sink is up, only /ws is refused).
+    assert wait_link(page, "polling") == "polling"
+    # The next retry is seconds away; "online" (or the phone waking up) retries now.
+    accept["on"] = True
+    n = len(times)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_link(page, "live", timeout_ms=1500)
+    assert len(times) == n + 1
+    # Hidden for a while, then visible again: a fresh socket resuming from lastSeq.
+    page.evaluate("""() => {
+      Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+      document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    page.wait_for_timeout(5200)
+    page.evaluate("""() => {
+      Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'visible'});
+      document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    wait_js(page, "true")
+    for _ in range(40):
+        if len(feed.urls) >= n + 2:
+            break
+        page.wait_for_timeout(50)
+    assert feed.urls[-1].endswith("/ws?since=5"), feed.urls
+    watch.assert_clean()
