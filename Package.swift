@@ -55,6 +55,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Alert rules: the rule-file format and its validator, the expression language, the alert
+        // state machine and the rule engine. No HTTP, so `rules check` works offline.
+        .target(
+            name: "SinkRules",
+            dependencies: [
+                "SinkCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // SQLite persistence (GRDB).
         .target(
             name: "SinkStore",
@@ -136,6 +148,12 @@ let package = Package(
         .testTarget(
             name: "ObservatoryToolsTests",
             dependencies: ["ObservatoryTools"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SinkRulesTests",
+            dependencies: ["SinkCore", "SinkRules", "SinkTesting"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,106 @@
+import Foundation
+import SinkCore
+
+/// An event as rules see it: the session event's kind and name, and its attributes overlaid with
+/// the normalized facts under snake_case names, so rules need not know each agent's spelling.
+package struct RuleEvent: Sendable, Hashable {
+    /// Synthetic kind the engine emits when a session's status changes (attributes `from`, `to`,
+    /// `previous_for` = seconds the previous status lasted).
+    package static let statusChanged = "status_changed"
+    /// Every kind a trigger may name: the sink's ``EventKind`` values and ``statusChanged``.
+    package static let knownKinds: Set<String> = Set(EventKind.allCases.map(\.rawValue)).union([statusChanged])
+
+    package var sessionID: String
+    package var kind: String
+    package var name: String
+    package var agent: String
+    package var source: String
+    /// The agent's timestamp: display only; timing uses receive order and the monotonic clock.
+    package var time: Date
+    package var attrs: [String: AttributeValue]
+
+    package init(sessionID: String, kind: String, name: String, agent: String, source: String, time: Date, attrs: [String: AttributeValue]) {
+        self.sessionID = sessionID
+        self.kind = kind
+        self.name = name
+        self.agent = agent
+        self.source = source
+        self.time = time
+        self.attrs = attrs
+    }
+
+    package init(_ event: SessionEvent) {
+        var attrs = event.attributes
+        let facts = event.facts
+        func put(_ key: String, _ value: AttributeValue?) {
+            if let value { attrs[key] = value }
+        }
+        put("model", facts.model.map(AttributeValue.string))
+        put("tool_name", facts.toolName.map(AttributeValue.string))
+        put("success", facts.success.map(AttributeValue.bool))
+        put("duration_ms", facts.durationMs.map(AttributeValue.double))
+        put("cost_usd", facts.costUSD.map(AttributeValue.double))
+        put("input_tokens", facts.inputTokens.map { .int(Int64($0)) })
+        put("output_tokens", facts.outputTokens.map { .int(Int64($0)) })
+        put("error", facts.error.map(AttributeValue.string))
+        put("status_code", facts.statusCode.map { .int(Int64($0)) })
+        put("exit_code", facts.exitCode.map { .int(Int64($0)) })
+        put("exit_signal", facts.exitSignal.map { .int(Int64($0)) })
+        if let metric = facts.metric { put("value", .double(metric.value)) }
+        self.init(
+            sessionID: event.sessionID, kind: event.kind.rawValue, name: event.name, agent: event.agent.rawValue,
+            source: event.source.rawValue, time: event.time, attrs: attrs)
+    }
+}
+
+/// A session's fields as rules see them, computed once per evaluation round.
+package struct SessionView: Sendable {
+    package let session: Session
+    private let counters: SessionCounters
+    private let now: Date
+
+    package init(_ session: Session, now: Date) {
+        self.session = session
+        counters = session.counters
+        self.now = now
+    }
+
+    package subscript(field: SessionField) -> ExprValue {
+        switch field {
+        case .id: .string(session.id)
+        case .name: .string(session.name ?? session.id)
+        case .agent: .string(session.agent.rawValue)
+        case .model: session.model.map(ExprValue.string) ?? .unknown
+        case .cwd: session.cwd.map(ExprValue.string) ?? .unknown
+        case .status: .string(session.status.rawValue)
+        case .statusReason: .string(session.statusMachine.reason)
+        case .statusAge: .double(max(0, now.timeIntervalSince(session.statusMachine.since)))
+        case .age: .double(max(0, now.timeIntervalSince(session.firstSeen)))
+        case .idleFor: .double(max(0, now.timeIntervalSince(session.lastSeen)))
+        case .progressAge: session.statusMachine.lastProgress.map { .double(max(0, now.timeIntervalSince($0))) } ?? .unknown
+        case .costUSD: .double(counters.costUSD)
+        case .tokensInput: .int(Int64(counters.inputTokens))
+        case .tokensOutput: .int(Int64(counters.outputTokens))
+        case .tokensTotal: .int(Int64(counters.inputTokens + counters.outputTokens))
+        case .apiRequests: .int(Int64(counters.apiRequests))
+        case .apiErrors: .int(Int64(counters.apiErrors))
+        case .toolCalls: .int(Int64(counters.toolCalls))
+        case .toolErrors: .int(Int64(counters.toolErrors))
+        case .prompts: .int(Int64(counters.prompts))
+        case .events: .int(Int64(counters.events))
+        }
+    }
+}
+
+/// What an expression is evaluated against.
+package struct ExprContext: Sendable {
+    package var session: SessionView?
+    package var event: RuleEvent?
+    package var value: Double?
+
+    package init(session: SessionView?, event: RuleEvent? = nil, value: Double? = nil) {
+        self.session = session
+        self.event = event
+        self.value = value
+    }
+}
