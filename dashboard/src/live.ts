@@ -231,7 +231,8 @@ class LiveLink {
       store.replaceSessions(Array.isArray(data.sessions) ? data.sessions : []);
       this.polling = true;
       store.setLink({ state: "polling", detail: "polling every 2 s", lastContact: Date.now() });
-      if (Date.now() - this.lastAlertPoll >= ALERT_POLL_MS) {
+      // A sink without the alerts API is asked again only once a minute.
+      if (Date.now() - this.lastAlertPoll >= (store.alertsApi === false ? 60000 : ALERT_POLL_MS)) {
         this.lastAlertPoll = Date.now();
         void pollAlerts();
       }

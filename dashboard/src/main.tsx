@@ -3,12 +3,20 @@ import "./styles.css";
 import { App } from "./components/App";
 import { liveLink } from "./live";
 import { navigate } from "./router";
+import { store } from "./store";
 import { applyTheme, loadTheme } from "./theme";
 
 applyTheme(loadTheme());
 
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((e) => console.warn("service worker:", e));
+  // A page that was already controlled and gets a new controller runs an old build: offer a reload.
+  const hadController = navigator.serviceWorker.controller !== null;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (!hadController) return;
+    store.updateAvailable = true;
+    store.changed();
+  });
   // notificationclick in the service worker asks an open window to show the alert's page.
   navigator.serviceWorker.addEventListener("message", (e: MessageEvent) => {
     const d = e.data as { type?: string; url?: string } | null;

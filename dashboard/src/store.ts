@@ -7,7 +7,7 @@ import type { AgentEvent, Alert, LinkState, Session } from "./types";
 
 /** Events kept per session that nobody is looking at, and per session that is open. */
 const KEEP_BACKGROUND = 200;
-const KEEP_OPEN = 5000;
+export const KEEP_OPEN = 5000;
 
 export interface LinkInfo {
   state: LinkState;
@@ -33,6 +33,8 @@ class Store {
   gapEpoch = 0;
   /** Whether GET /api/alerts exists (null: not known yet). */
   alertsApi: boolean | null = null;
+  /** A new service worker took over: a newer build of the dashboard is available. */
+  updateAvailable = false;
   link: LinkInfo = { state: "connecting", detail: "starting", lastContact: null, wsSeen: false };
 
   private listeners = new Set<() => void>();

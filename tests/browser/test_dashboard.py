@@ -147,6 +147,12 @@ def test_wide_screen_has_a_sidebar_and_dark_mode_follows_the_system(sink, front,
     assert box["x"] == 0 and box["height"] >= 790 and box["width"] < 300, box
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "desktop-dark.png"))
+    page.get_by_test_id("theme-toggle").click()
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    page.get_by_test_id("session-card").first.click()
+    page.get_by_test_id("timeline").wait_for()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / "desktop-detail.png"))
     watch.assert_clean()
 
 
@@ -262,4 +268,28 @@ def test_deep_link_to_a_session_loads_the_app(sink, front, new_page):
     page.goto(front.origin + f"/sessions/{sid}")
     page.get_by_test_id("session-detail").wait_for()
     page.get_by_role("button", name="Back").wait_for()
+    watch.assert_clean()
+
+
+def test_the_cached_shell_opens_while_the_sink_is_down_and_goes_live_when_it_is_back(sink, front, new_page):
+    import pytest
+
+    if front.proxy is not None:
+        pytest.skip("the sink does not serve the dashboard itself")
+    sid = new_session_id()
+    send_session(sink.ingest_url, claude(sid).user_prompt())
+    ctx, page, watch = new_page(**PHONE)
+    page.goto(front.origin + "/")
+    wait_js(page, "navigator.serviceWorker.controller !== null")
+    wait_status(page, sid, "working")
+    ingest, api = sink.ingest_port, sink.api_port
+    assert sink.stop() == 0
+    page.reload()
+    page.get_by_test_id("tab-sessions").wait_for()  # served by the service worker
+    assert wait_link(page, "offline", "connecting") in ("offline", "connecting")
+    sink.start(ingest_port=ingest, api_port=api)
+    wait_link(page, "live", timeout_ms=20_000)
+    wait_status(page, sid, "working")
+    send_logs(sink.ingest_url, [hook(sid, "Stop")])
+    wait_status(page, sid, "idle")
     watch.assert_clean()

@@ -64,6 +64,14 @@ export function App() {
       </header>
       <Nav route={route} tabs={tabs} />
       <main className="main" id="main">
+        {store.updateAvailable ? (
+          <div className="update-banner" role="status">
+            <span>A new version of the dashboard is available.</span>
+            <button type="button" className="btn btn-primary" onClick={() => location.reload()}>
+              Reload
+            </button>
+          </div>
+        ) : null}
         {route.name === "sessions" ? <SessionsView /> : null}
         {route.name === "session" ? <SessionDetail id={route.id} key={route.id} /> : null}
         {route.name === "alerts" ? <AlertsView /> : null}

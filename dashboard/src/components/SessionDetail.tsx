@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { ApiError, controlToken, describeError, getJSON, postControl, setControlToken } from "../api";
-import { isActiveAlert, store, useStore } from "../store";
+import { KEEP_OPEN, isActiveAlert, store, useStore } from "../store";
 import type { AgentEvent, Session } from "../types";
 import { clock, count, dateTime, ms, since, usd, duration, parseTime } from "../format";
 import { liveLink } from "../live";
@@ -10,7 +10,8 @@ import { AgentBadge, Empty, Notice, StatusBadge, useNow } from "./common";
 import { describeEvent, sessionTitle } from "./SessionsView";
 
 const PAGE = 1000;
-const MAX_PAGES = 50;
+/** Pages read when the view opens (the API pages forward only; the store keeps the newest events). */
+const MAX_PAGES = 500;
 const POLL_MS = 2000;
 
 type EventsPage = { events: AgentEvent[]; nextAfter: number };
@@ -348,7 +349,7 @@ export function SessionDetail({ id }: { id: string }) {
         ))}
       </div>
       {error && error !== "not-found" ? <Notice kind="error">Could not load events: {error}</Notice> : null}
-      {truncated ? <Notice kind="info">Showing the first {PAGE * MAX_PAGES} events loaded from the sink, plus live ones.</Notice> : null}
+      {truncated || store.eventsOf(id).length >= KEEP_OPEN ? <Notice kind="info">Showing the newest {count(store.eventsOf(id).length)} events of this session.</Notice> : null}
       {loading && events.length === 0 ? <p className="muted">Loading events…</p> : null}
       {!loading && events.length === 0 ? <p className="muted">No events{filter !== "All" ? " of this kind" : ""} yet.</p> : null}
       <ol className="timeline" data-testid="timeline">
