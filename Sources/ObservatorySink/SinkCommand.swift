@@ -29,6 +29,8 @@ struct ConfigurationOptions: ParsableArguments {
     var apiPort: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
+    @Option(help: "Directory of the built dashboard served at / on the API port (default: dashboard/dist).")
+    var dashboardDir: String?
 
     /// Defaults < YAML file < environment < flags, then validated.
     func load() throws -> SinkConfiguration {
@@ -47,6 +49,7 @@ struct ConfigurationOptions: ParsableArguments {
         if let apiHost { configuration.apiHost = apiHost }
         if let apiPort { configuration.apiPort = apiPort }
         if let logLevel { configuration.logLevel = logLevel }
+        if let dashboardDir { configuration.dashboardDirectory = dashboardDir }
         let problems = configuration.validate()
         guard problems.isEmpty else {
             throw ValidationError("invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))

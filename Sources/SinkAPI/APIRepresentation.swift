@@ -2,7 +2,7 @@ import Foundation
 import SinkCore
 
 /// The JSON shapes of the REST API (camelCase keys, ISO-8601 times with milliseconds).
-enum APIRepresentation {
+package enum APIRepresentation {
     struct SessionBody: Encodable {
         var id: String
         var agent: String
@@ -94,14 +94,19 @@ enum APIRepresentation {
         var error: String
     }
 
-    static let encoder: JSONEncoder = {
+    /// Encodes API bodies: sorted keys, dates as ISO-8601 text with milliseconds.
+    package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(timestamp(date))
+        }
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return encoder
     }()
 
-    static func timestamp(_ date: Date) -> String {
+    package static func timestamp(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

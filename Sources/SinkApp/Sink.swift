@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -33,6 +34,9 @@ package struct Sink: Sendable {
     package let metrics: SinkMetrics
     package let receiver: OTLPReceiver
     package let api: APIRoutes
+    /// Fans committed changes out to WebSocket clients.
+    package let live: LiveHub
+    package let liveRoutes: LiveRoutes
     private let logger: Logger
 
     /// Opens the store and builds the stages (nothing listens yet).
@@ -54,7 +58,11 @@ package struct Sink: Sendable {
         receiver = OTLPReceiver(
             consumer: processor, configuration: configuration.receiver, metrics: metrics,
             logger: logger.with(component: "ingest"))
-        api = APIRoutes(reader: TrackerSessionReader(tracker: tracker, store: store), metrics: metrics)
+        let reader = TrackerSessionReader(tracker: tracker, store: store)
+        api = APIRoutes(reader: reader, metrics: metrics)
+        live = LiveHub(latestSeq: try await store.latestSeq(), metrics: metrics)
+        await tracker.addObserver(live)
+        liveRoutes = LiveRoutes(hub: live, reader: reader, alerts: nil, logger: logger.with(component: "live"))
     }
 
     /// The OTLP/HTTP receiver's router.
@@ -65,10 +73,15 @@ package struct Sink: Sendable {
         return router
     }
 
-    /// The API's router.
-    package func apiRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    /// The API's router: REST, the live WebSocket feed, and the dashboard's files.
+    package func apiRouter() -> Router<BasicWebSocketRequestContext> {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.add(middleware: DashboardHeaders())
+        if let dashboard = configuration.dashboardDirectory {
+            router.add(middleware: FileMiddleware(dashboard, searchForIndexHtml: true, logger: logger.with(component: "dashboard")))
+        }
         api.addRoutes(to: router)
+        liveRoutes.addRoutes(to: router)
         return router
     }
 
@@ -82,8 +95,11 @@ package struct Sink: Sendable {
             configuration: .init(address: .hostname(configuration.ingestHost, port: configuration.ingestPort), serverName: "observatory-sink"),
             onServerRunning: { channel in await readiness.bound(ingest: channel.localAddress?.port ?? 0) },
             logger: logger.with(component: "ingest-http"))
+        let apiRouter = apiRouter()
         let apiApp = Application(
-            router: apiRouter(),
+            router: apiRouter,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: apiRouter, configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .seconds(15))))),
             configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "observatory-sink"),
             onServerRunning: { channel in await readiness.bound(api: channel.localAddress?.port ?? 0) },
             logger: logger.with(component: "api-http"))

@@ -31,6 +31,8 @@ extension SinkConfiguration {
                 dataDirectory = Self.expandingTilde(try reader.string(value, path: key))
             case "log_level":
                 logLevel = try reader.string(value, path: key)
+            case "dashboard_dir":
+                dashboardDirectory = Self.expandingTilde(try reader.string(value, path: key))
             case "ingest":
                 try reader.mapping(value, path: key) { key, value, reader throws(ConfigurationError) in
                     switch key {
@@ -75,7 +77,7 @@ extension SinkConfiguration {
                     }
                 }
             default:
-                throw reader.unknown(key, in: "the top level", at: value, known: "data_dir, ingest, api, sessions, store, log_level")
+                throw reader.unknown(key, in: "the top level", at: value, known: "data_dir, dashboard_dir, ingest, api, sessions, store, log_level")
             }
         }
     }

@@ -26,11 +26,29 @@ package struct SinkConfiguration: Sendable {
     package var synchronous = SQLiteSessionStore.Synchronous.normal
     /// YAML `store.max_pending_events`: events queued for a commit before ingest answers 503.
     package var maxPendingEvents = 250_000
+    /// The built dashboard served at `/` on the API port. YAML `dashboard_dir`, env
+    /// `OBSERVATORY_DASHBOARD_DIR`, flag `--dashboard-dir`; by default `dashboard/dist` in the
+    /// working directory or next to the package the executable was built in; `nil` serves none.
+    package var dashboardDirectory: String?
     /// YAML `log_level`: trace, debug, info, notice, warning, error, critical.
     package var logLevel = "info"
 
     package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         dataDirectory = Self.defaultDataDirectory(environment: environment)
+        dashboardDirectory = Self.defaultDashboardDirectory()
+    }
+
+    /// `dashboard/dist` in the working directory, else in the package the executable was built in
+    /// (`.build/<config>/observatory-sink` → `../../dashboard/dist`), else next to the executable.
+    package static func defaultDashboardDirectory() -> String? {
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        let candidates = [
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("dashboard/dist"),
+            executable.deletingLastPathComponent().appendingPathComponent("../../../dashboard/dist").standardized,
+            executable.deletingLastPathComponent().appendingPathComponent("../../dashboard/dist").standardized,
+            executable.deletingLastPathComponent().appendingPathComponent("dashboard").standardized,
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("index.html").path) }?.path
     }
 
     package static func defaultDataDirectory(environment: [String: String]) -> String {
@@ -57,6 +75,9 @@ package struct SinkConfiguration: Sendable {
             )
         }
         if dataDirectory.isEmpty { problems.append("data_dir must not be empty") }
+        if let dashboardDirectory, !FileManager.default.fileExists(atPath: dashboardDirectory + "/index.html") {
+            problems.append("dashboard_dir \(dashboardDirectory) has no index.html (build it with dashboard/build.sh)")
+        }
         if receiver.maxRequestBytes < 1024 { problems.append("ingest.max_request_bytes must be at least 1024") }
         if receiver.maxConcurrentRequests < 1 { problems.append("ingest.max_concurrent_requests must be at least 1") }
         if timeouts.idleAfter <= .zero { problems.append("sessions.idle_after must be positive") }
@@ -88,6 +109,7 @@ package struct SinkConfiguration: Sendable {
             apiPort = port
         }
         if let value = environment["OBSERVATORY_LOG_LEVEL"], !value.isEmpty { logLevel = value }
+        if let value = environment["OBSERVATORY_DASHBOARD_DIR"], !value.isEmpty { dashboardDirectory = value }
     }
 }
 

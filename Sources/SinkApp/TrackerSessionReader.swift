@@ -11,4 +11,7 @@ struct TrackerSessionReader: SessionReader {
     func events(sessionID: String, after: Int64, limit: Int) async throws -> [StoredEvent] {
         try await store.events(sessionID: sessionID, after: after, limit: limit)
     }
+    func events(after: Int64, limit: Int) async throws -> [StoredEvent] {
+        try await store.events(after: after, limit: limit)
+    }
 }

@@ -36,6 +36,13 @@ package struct JSONText {
         needsComma = true
     }
 
+    /// Appends a value that is already JSON text.
+    package mutating func raw(_ json: String) {
+        separate()
+        text.append(json)
+        needsComma = true
+    }
+
     package mutating func key(_ key: String) {
         separate()
         Self.appendQuoted(key, to: &text)

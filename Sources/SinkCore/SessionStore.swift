@@ -13,6 +13,12 @@ package protocol SessionStore: Sendable {
     /// Events of one session with `seq > after`, oldest first.
     func events(sessionID: String, after: Int64, limit: Int) async throws -> [StoredEvent]
 
+    /// Events of every session with `seq > after`, oldest first (for clients catching up).
+    func events(after: Int64, limit: Int) async throws -> [StoredEvent]
+
+    /// The highest sequence number stored so far (0 when empty).
+    func latestSeq() async throws -> Int64
+
     /// Deletes events beyond the retention limits; returns how many were deleted.
     func enforceRetention(_ retention: EventRetention, now: Date) async throws -> Int
 }

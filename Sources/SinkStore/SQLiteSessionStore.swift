@@ -17,7 +17,8 @@ package final class SQLiteSessionStore: SessionStore {
         case full
     }
 
-    private let pool: DatabasePool
+    /// Shared with the other stores of the same database file (``SQLitePushStore``).
+    let pool: DatabasePool
     private let decoder = JSONDecoder()
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -60,6 +61,8 @@ package final class SQLiteSessionStore: SessionStore {
                     CREATE INDEX events_by_session ON events(session_id, seq);
                     """)
         }
+        // Web Push subscriptions and the push outbox (SQLitePushStore).
+        migrator.registerMigration("push-v1", migrate: SQLitePushStore.migrateV1)
         return migrator
     }
 
@@ -93,7 +96,6 @@ package final class SQLiteSessionStore: SessionStore {
         return try rows.map(storedEvent(from:))
     }
 
-    /// Events of every session with `seq > after`, oldest first.
     package func events(after: Int64, limit: Int) async throws -> [StoredEvent] {
         let rows = try await pool.read { db in
             try Row.fetchAll(
@@ -105,6 +107,13 @@ package final class SQLiteSessionStore: SessionStore {
                 arguments: [after, limit])
         }
         return try rows.map(storedEvent(from:))
+    }
+
+    package func latestSeq() async throws -> Int64 {
+        // sqlite_sequence remembers the highest seq ever given, even after retention emptied the table.
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
+        }
     }
 
     /// Number of events stored.

@@ -51,6 +51,14 @@ package final class InMemorySessionStore: SessionStore {
         }
     }
 
+    package func events(after: Int64, limit: Int) async throws -> [StoredEvent] {
+        state.withLock { state in Array(state.events.filter { $0.seq > after }.prefix(limit)) }
+    }
+
+    package func latestSeq() async throws -> Int64 {
+        state.withLock { $0.events.last?.seq ?? 0 }
+    }
+
     package func enforceRetention(_ retention: EventRetention, now: Date) async throws -> Int {
         state.withLock { state in
             let before = state.events.count

@@ -1,0 +1,88 @@
+import Foundation
+import SinkCore
+
+/// Fans committed changes out to every connected live client.
+///
+/// Each client has a bounded buffer. A client that cannot keep up (a phone on a bad network) loses
+/// its place instead of slowing anyone down: its feed is ended, it is told to resync, and it
+/// reconnects with `?since=` to catch up from the store. Ingest never waits for a client.
+package actor LiveHub: SessionObserver, AlertConsumer {
+    /// A client's place in the feed.
+    package struct Subscription: Sendable {
+        package var id: Int
+        package var messages: AsyncStream<LiveMessage>
+        /// The latest event seq when the client subscribed: later events come through `messages`,
+        /// earlier ones from the snapshot and the store.
+        package var seq: Int64
+    }
+
+    private var continuations: [Int: AsyncStream<LiveMessage>.Continuation] = [:]
+    private var overflowed: Set<Int> = []
+    private var nextID = 0
+    private var latestSeq: Int64
+    private let bufferSize: Int
+    private let metrics: SinkMetrics
+
+    /// - Parameters:
+    ///   - latestSeq: the store's latest event seq at start.
+    ///   - bufferSize: messages a client may fall behind before it must resync.
+    package init(latestSeq: Int64, bufferSize: Int = 2048, metrics: SinkMetrics) {
+        self.latestSeq = latestSeq
+        self.bufferSize = bufferSize
+        self.metrics = metrics
+        metrics.describe("observatory_live_clients", help: "Connected live (WebSocket) clients.")
+        metrics.describe("observatory_live_resyncs_total", help: "Live clients told to resync because they fell behind.")
+        metrics.set(0, for: .init("observatory_live_clients"))
+    }
+
+    package func subscribe() -> Subscription {
+        let (stream, continuation) = AsyncStream.makeStream(of: LiveMessage.self, bufferingPolicy: .bufferingOldest(bufferSize))
+        let id = nextID
+        nextID += 1
+        continuations[id] = continuation
+        metrics.set(Double(continuations.count), for: .init("observatory_live_clients"))
+        return Subscription(id: id, messages: stream, seq: latestSeq)
+    }
+
+    package func unsubscribe(_ id: Int) {
+        continuations.removeValue(forKey: id)?.finish()
+        overflowed.remove(id)
+        metrics.set(Double(continuations.count), for: .init("observatory_live_clients"))
+    }
+
+    /// Whether the client's feed was ended because it fell behind.
+    package func didOverflow(_ id: Int) -> Bool {
+        overflowed.contains(id)
+    }
+
+    package var clientCount: Int { continuations.count }
+
+    // MARK: SessionObserver, AlertConsumer
+
+    package func committed(_ update: SessionUpdate) {
+        if let last = update.events.last?.seq { latestSeq = max(latestSeq, last) }
+        guard !continuations.isEmpty else { return }
+        var messages = update.events.map(LiveMessage.event)
+        messages += update.sessions.map { LiveMessage.session($0, seq: latestSeq) }
+        broadcast(messages)
+    }
+
+    package func consume(_ alerts: [AlertEvent]) {
+        guard !continuations.isEmpty else { return }
+        broadcast(alerts.map { LiveMessage.alert($0.alert) })
+    }
+
+    private func broadcast(_ messages: [LiveMessage]) {
+        for (id, continuation) in continuations {
+            for message in messages {
+                if case .dropped = continuation.yield(message) {
+                    overflowed.insert(id)
+                    continuation.finish()
+                    metrics.add(to: .init("observatory_live_resyncs_total"))
+                    break
+                }
+            }
+        }
+        for id in overflowed { continuations.removeValue(forKey: id) }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOWebSocket
+import SinkCore
+
+/// `GET /ws`: the live feed.
+///
+/// On connect the client gets a `snapshot` (sessions, active alerts); with `?since=SEQ` the events it
+/// missed are then replayed from the store (at most ``maxReplay``; `replayTruncated` says when more
+/// were skipped); then live messages follow, in commit order. WebSocket pings go out every 15 s and a
+/// peer that does not answer is dropped (the server's auto-ping). Cross-site pages cannot connect:
+/// the `Origin`, when a browser sends one, must name this server (no cross-site WebSocket hijacking).
+package struct LiveRoutes: Sendable {
+    private let hub: LiveHub
+    private let reader: any SessionReader
+    private let alerts: (any AlertReader)?
+    private let logger: Logger
+    /// Most events one reconnecting client is sent from the store.
+    package static let maxReplay = 10_000
+
+    package init(hub: LiveHub, reader: any SessionReader, alerts: (any AlertReader)?, logger: Logger) {
+        self.hub = hub
+        self.reader = reader
+        self.alerts = alerts
+        self.logger = logger
+    }
+
+    package func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
+        router.ws(
+            "/ws",
+            shouldUpgrade: { request, _ in
+                guard Self.originAllowed(request) else {
+                    throw HTTPError(.forbidden, message: "cross-origin WebSocket connections are not allowed")
+                }
+                if let since = request.uri.queryParameters["since"], Int64(since) == nil {
+                    throw HTTPError(.badRequest, message: "since must be an integer")
+                }
+                return .upgrade([:])
+            },
+            onUpgrade: { inbound, outbound, context in
+                let since = context.request.uri.queryParameters["since"].flatMap { Int64($0) }
+                try await serve(since: since, inbound: inbound, outbound: outbound)
+            })
+    }
+
+    /// A browser's `Origin` (`http(s)://host:port` of the page) must name exactly the host and port
+    /// the client connected to. Clients that are not browsers send no `Origin`, or a `ws(s)://host`
+    /// one (swift-websocket's client does), which only has to name the same host; neither can be a
+    /// victim's browser, since browsers always send the page's http(s) origin.
+    package static func originAllowed(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin] else { return true }
+        guard let authority = request.head.authority?.lowercased(),
+            let components = URLComponents(string: origin.lowercased()), let originHost = components.host,
+            let scheme = components.scheme
+        else { return false }
+        switch scheme {
+        case "http", "https":
+            let defaultPort = scheme == "https" ? 443 : 80
+            let port = components.port ?? defaultPort
+            return authority == "\(originHost):\(port)" || (port == defaultPort && authority == originHost)
+        case "ws", "wss":
+            let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }.dropFirst()) : String(authority.prefix { $0 != ":" })
+            return host == originHost.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        default:
+            return false
+        }
+    }
+
+    private func serve(since: Int64?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let subscription = await hub.subscribe()
+        do {
+            try await sendSnapshotAndReplay(since: since, upTo: subscription.seq, outbound: outbound)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // Client frames are not commands; read them so close frames and pongs are handled.
+                    for try await _ in inbound {}
+                }
+                group.addTask {
+                    for await message in subscription.messages {
+                        if let seq = message.eventSeq, seq <= subscription.seq { continue }
+                        try await outbound.write(.text(message.text))
+                    }
+                    if await hub.didOverflow(subscription.id) {
+                        try await outbound.write(.text(LiveMessage.resync(reason: "client fell behind").text))
+                        try await outbound.close(.goingAway, reason: "resync")
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            logger.debug("live client ended", metadata: ["error": "\(error)"])
+        }
+        await hub.unsubscribe(subscription.id)
+    }
+
+    private func sendSnapshotAndReplay(since: Int64?, upTo latest: Int64, outbound: WebSocketOutboundWriter) async throws {
+        var replayFrom = since ?? latest
+        var truncated = false
+        if latest - replayFrom > Int64(Self.maxReplay) {
+            replayFrom = latest - Int64(Self.maxReplay)
+            truncated = true
+        }
+        let sessions = await reader.sessions()
+        let active = await alerts?.activeAlerts() ?? []
+        try await outbound.write(
+            .text(LiveMessage.snapshot(seq: latest, sessions: sessions, alerts: active, replayTruncated: truncated).text))
+        var after = max(replayFrom, 0)
+        while after < latest {
+            let page = try await reader.events(after: after, limit: 1000)
+            guard !page.isEmpty else { break }
+            for stored in page where stored.seq <= latest {
+                try await outbound.write(.text(LiveMessage.event(stored).text))
+            }
+            after = page.last!.seq
+        }
+    }
+}
