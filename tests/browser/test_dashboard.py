@@ -293,3 +293,28 @@ def test_the_cached_shell_opens_while_the_sink_is_down_and_goes_live_when_it_is_
     send_logs(sink.ingest_url, [hook(sid, "Stop")])
     wait_status(page, sid, "idle")
     watch.assert_clean()
+
+
+def test_keeps_up_with_a_burst_of_events_from_many_sessions(sink, front, new_page):
+    ctx, page, watch = new_page(**PHONE)
+    page.goto(front.origin + "/")
+    wait_link(page, "live")
+    sessions = [claude(new_session_id()) for _ in range(20)]
+    for s in sessions:
+        s.user_prompt()
+        for i in range(50):
+            s.tool_result("Read", i % 10 != 0, 5)
+            s.api_request(0.01, 100, 10)
+    t0 = time.monotonic()
+    send_logs(sink.ingest_url, [e for s in sessions for e in s.events])  # 2,020 events in one request
+    wait_js(page, "document.querySelectorAll('[data-testid=session-card]').length === 20")
+    # Every card shows its final cost ($0.50) once the burst has been applied.
+    wait_js(page, "[...document.querySelectorAll('[data-testid=cost]')].every(e => e.textContent === '$0.50')")
+    elapsed = time.monotonic() - t0
+    assert elapsed < 10, elapsed
+    # The page stays responsive: a tab switch renders at once.
+    t1 = time.monotonic()
+    page.get_by_test_id("tab-alerts").click()
+    page.get_by_role("heading", name="Alerts").wait_for()
+    assert time.monotonic() - t1 < 2
+    watch.assert_clean()
