@@ -68,12 +68,12 @@ class LiveLink {
     // A socket that slept with the phone may look open but be dead: start a fresh one that
     // resumes from lastSeq. A socket that is not up retries at once instead of waiting out its backoff.
     if (!this.live || hiddenFor >= WAKE_AFTER_MS) this.reconnectNow("page visible");
-    this.schedulePoll(0);
+    this.schedulePoll(400);
   };
 
   private onOnline = (): void => {
     this.reconnectNow("network back");
-    this.schedulePoll(0);
+    this.schedulePoll(400);
   };
 
   private onOffline = (): void => {
