@@ -2,9 +2,9 @@
 // opens or focuses the right page when one is clicked. build.sh fills in VERSION and SHELL.
 "use strict";
 
-const VERSION = "ccb4516ff09a";
+const VERSION = "2fe5ea10332e";
 const CACHE = "observatory-shell-" + VERSION;
-const SHELL = ["/", "/index.html", "/assets/main-3FCPUUGV.js", "/assets/main-45YLBQDG.css", "/manifest.webmanifest", "/icons/apple-touch-icon.png", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon-maskable-512.png"];
+const SHELL = ["/", "/index.html", "/assets/main-VAA6W3Z7.js", "/assets/main-45YLBQDG.css", "/manifest.webmanifest", "/icons/apple-touch-icon.png", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon-maskable-512.png"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

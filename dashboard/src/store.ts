@@ -157,3 +157,8 @@ export function useStore(): number {
 export function isActiveAlert(a: Alert): boolean {
   return a.state === "firing" || a.state === "pending" || a.state === "recovering";
 }
+
+/** Firing (or recovering) — what badges count; pending alerts are listed but not counted. */
+export function isFiringAlert(a: Alert): boolean {
+  return a.state === "firing" || a.state === "recovering";
+}

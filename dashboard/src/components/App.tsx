@@ -1,5 +1,5 @@
 import { useMemo } from "react";
-import { isActiveAlert, store, useStore } from "../store";
+import { isFiringAlert, store, useStore } from "../store";
 import { onLinkClick, useRoute, type Route } from "../router";
 import { effectiveTheme } from "../theme";
 import { AlertsView } from "./AlertsView";
@@ -44,7 +44,7 @@ export function App() {
     let attention = 0;
     for (const s of store.sessions.values()) if (s.status === "waiting" || s.status === "crashed") attention++;
     let activeAlerts = 0;
-    for (const a of store.alerts.values()) if (isActiveAlert(a) && !a.acknowledged) activeAlerts++;
+    for (const a of store.alerts.values()) if (isFiringAlert(a) && !a.acknowledged) activeAlerts++;
     return { attention, activeAlerts };
   }, [version]);
   const tabs: Tab[] = [

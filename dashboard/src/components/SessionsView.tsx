@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import { isActiveAlert, store, useStore } from "../store";
+import { isFiringAlert, store, useStore } from "../store";
 import type { AgentEvent, Session } from "../types";
 import { ago, count, duration, ms, parseTime, shortId, shortPath, since, usd } from "../format";
 import { onLinkClick, sessionPath } from "../router";
@@ -65,7 +65,7 @@ export function describeEvent(e: AgentEvent): string {
 
 function SessionCard({ s, now }: { s: Session; now: number }) {
   const c = s.counters ?? {};
-  const alerts = store.alertsOf(s.id).filter(isActiveAlert);
+  const alerts = store.alertsOf(s.id).filter(isFiringAlert);
   const unacked = alerts.filter((a) => !a.acknowledged).length;
   const last = store.lastEventOf(s.id);
   const tokens = (c.inputTokens ?? 0) + (c.outputTokens ?? 0) + (c.cacheReadTokens ?? 0) + (c.cacheCreationTokens ?? 0);
@@ -80,7 +80,7 @@ function SessionCard({ s, now }: { s: Session; now: number }) {
             {sessionTitle(s)}
           </span>
           {alerts.length > 0 ? (
-            <span className={`alert-badge${unacked ? " alert-badge-hot" : ""}`} data-testid="alert-badge" title={`${alerts.length} active alert(s)`}>
+            <span className={`alert-badge${unacked ? " alert-badge-hot" : ""}`} data-testid="alert-badge" title={`${alerts.length} firing alert(s)`}>
               {alerts.length}
             </span>
           ) : null}
@@ -138,7 +138,7 @@ export function SessionsView() {
     return m;
   }, [all]);
   const shown = useMemo(() => {
-    const alertCount = (id: string) => store.alertsOf(id).filter(isActiveAlert).length;
+    const alertCount = (id: string) => store.alertsOf(id).filter(isFiringAlert).length;
     const filtered = all.filter(
       (s) =>
         (agentFilter === "all" || s.agent === agentFilter) &&
