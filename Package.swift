@@ -129,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "ObservatorySink",
             dependencies: [
-                "SinkApp",
+                "SinkApp", "SinkRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

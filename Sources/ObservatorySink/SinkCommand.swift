@@ -9,7 +9,7 @@ struct SinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "observatory-sink",
         abstract: "Receives coding agents' OpenTelemetry and keeps live per-session state.",
-        subcommands: [Serve.self, CheckConfig.self],
+        subcommands: [Serve.self, CheckConfig.self, Rules.self],
         defaultSubcommand: Serve.self)
 }
 
