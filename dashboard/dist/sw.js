@@ -2,9 +2,9 @@
 // opens or focuses the right page when one is clicked. build.sh fills in VERSION and SHELL.
 "use strict";
 
-const VERSION = "2fe5ea10332e";
+const VERSION = "8c1b6917b999";
 const CACHE = "observatory-shell-" + VERSION;
-const SHELL = ["/", "/index.html", "/assets/main-VAA6W3Z7.js", "/assets/main-45YLBQDG.css", "/manifest.webmanifest", "/icons/apple-touch-icon.png", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon-maskable-512.png"];
+const SHELL = ["/", "/index.html", "/assets/main-DKFIB4KF.js", "/assets/main-MSGRKCQ6.css", "/manifest.webmanifest", "/icons/apple-touch-icon.png", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon-maskable-512.png"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -57,8 +57,8 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
-// Payload (JSON): {"title","body","tag","data":{"url"}} — also accepts a top-level "url",
-// and plain text (shown as the body).
+// Payload (JSON): the sink's {"title","body","tag","url","alertId","sessionId","severity","kind"};
+// also {"data":{"url"}}, and plain text (shown as the body).
 function parsePush(event) {
   let p = {};
   if (event.data) {
@@ -71,7 +71,9 @@ function parsePush(event) {
   if (!p || typeof p !== "object") p = { body: String(p) };
   const data = (p.data && typeof p.data === "object") ? Object.assign({}, p.data) : {};
   if (!data.url && typeof p.url === "string") data.url = p.url;
-  if (!data.url && typeof data.sessionID === "string") data.url = "/sessions/" + encodeURIComponent(data.sessionID);
+  const sid = [data.sessionId, data.sessionID, p.sessionId, p.sessionID].find((v) => typeof v === "string" && v);
+  if (!data.url && sid) data.url = "/sessions/" + encodeURIComponent(sid);
+  for (const k of ["alertId", "sessionId", "severity", "kind"]) if (data[k] === undefined && p[k] !== undefined) data[k] = p[k];
   if (!data.url) data.url = "/";
   return {
     title: typeof p.title === "string" && p.title ? p.title : "Agent Observatory",
@@ -104,7 +106,10 @@ async function openTarget(raw) {
   if (target.origin !== self.location.origin) return;
   const path = target.pathname + target.search + target.hash;
   const wins = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-  const same = wins.find((c) => new URL(c.url).pathname === target.pathname);
+  const same = wins.find((c) => {
+    const u = new URL(c.url);
+    return u.pathname === target.pathname && u.search === target.search;
+  });
   const win = same || wins[0];
   if (win) {
     if (!same) win.postMessage({ type: "navigate", url: path });

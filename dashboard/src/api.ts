@@ -5,12 +5,14 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The server explained itself ({"error": …}): the route exists, the request was refused. */
+    readonly explained = false,
   ) {
     super(message);
   }
-  /** The endpoint does not exist on this sink (yet). */
+  /** The endpoint does not exist on this sink (yet): a bare 404/405/501 without an error body. */
   get missing(): boolean {
-    return this.status === 404 || this.status === 405 || this.status === 501;
+    return !this.explained && (this.status === 404 || this.status === 405 || this.status === 501);
   }
 }
 
@@ -33,19 +35,19 @@ export function setControlToken(token: string): void {
   }
 }
 
-async function errorText(r: Response): Promise<string> {
+async function apiError(r: Response): Promise<ApiError> {
   try {
     const text = await r.text();
     try {
       const j = JSON.parse(text) as { error?: unknown; message?: unknown };
-      if (typeof j.error === "string") return j.error;
-      if (typeof j.message === "string") return j.message;
+      if (typeof j.error === "string") return new ApiError(r.status, j.error, true);
+      if (typeof j.message === "string") return new ApiError(r.status, j.message, true);
     } catch {
       /* not JSON */
     }
-    return text.slice(0, 200) || r.statusText || `HTTP ${r.status}`;
+    return new ApiError(r.status, text.slice(0, 200) || r.statusText || `HTTP ${r.status}`);
   } catch {
-    return `HTTP ${r.status}`;
+    return new ApiError(r.status, `HTTP ${r.status}`);
   }
 }
 
@@ -56,7 +58,7 @@ export async function request<T>(method: string, path: string, body?: unknown, h
     (init.headers as Record<string, string>)["Content-Type"] = "application/json";
   }
   const r = await fetch(path, init);
-  if (!r.ok) throw new ApiError(r.status, await errorText(r));
+  if (!r.ok) throw await apiError(r);
   if (r.status === 204) return undefined as T;
   const text = await r.text();
   return (text ? JSON.parse(text) : undefined) as T;
@@ -72,7 +74,7 @@ export function postControl<T>(path: string, body: unknown): Promise<T> {
 }
 
 export function describeError(e: unknown): string {
-  if (e instanceof ApiError) return e.missing ? "not available on this sink yet" : `${e.status}: ${e.message}`;
+  if (e instanceof ApiError) return e.missing ? "not available on this sink yet" : e.explained ? e.message : `${e.status}: ${e.message}`;
   if (e instanceof Error) return e.message;
   return String(e);
 }

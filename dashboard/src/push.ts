@@ -134,6 +134,8 @@ export async function disableNotifications(): Promise<void> {
   }
 }
 
-export async function sendTestNotification(): Promise<void> {
-  await postJSON("/api/push/test", {});
+/** Asks the sink to push a test notification to every subscribed device; returns how many were queued. */
+export async function sendTestNotification(): Promise<number | null> {
+  const r = await postJSON<{ queued?: unknown } | undefined>("/api/push/test", {});
+  return r && typeof r.queued === "number" ? r.queued : null;
 }

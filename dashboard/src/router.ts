@@ -6,10 +6,17 @@ import { useSyncExternalStore } from "react";
 export type Route =
   | { name: "sessions" }
   | { name: "session"; id: string }
-  | { name: "alerts" }
+  | { name: "alerts"; focus?: string }
   | { name: "settings" };
 
-export function parseRoute(pathname: string): Route {
+/** `pathname` may carry a query: "/?alert=ID" (the URL of an alert's push notification) opens
+ * the Alerts view on that alert. */
+export function parseRoute(url: string): Route {
+  const q = url.indexOf("?");
+  const pathname = q < 0 ? url : url.slice(0, q);
+  const params = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+  const alert = params.get("alert");
+  if (alert && (pathname === "/" || /^\/alerts\/?$/.test(pathname))) return { name: "alerts", focus: alert };
   const m = /^\/sessions\/([^/]+)\/?$/.exec(pathname);
   if (m) {
     try {
@@ -50,7 +57,7 @@ export function useRoute(): Route {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    () => location.pathname,
+    () => location.pathname + location.search,
   );
   return parseRoute(path);
 }

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, describeError, postJSON } from "../api";
 import { isActiveAlert, store, useStore } from "../store";
 import type { Alert } from "../types";
@@ -30,7 +30,11 @@ export function silenceBody(a: Alert, mode: "1h" | "resolved", now = Date.now())
   return mode === "1h" ? { ...base, endsAt: new Date(now + 3600_000).toISOString(), untilResolved: false } : { ...base, endsAt: null, untilResolved: true };
 }
 
-export function AlertRow({ a, showSession = true }: { a: Alert; showSession?: boolean }) {
+export function AlertRow({ a, showSession = true, focused = false }: { a: Alert; showSession?: boolean; focused?: boolean }) {
+  const ref = useRef<HTMLLIElement>(null);
+  useEffect(() => {
+    if (focused && ref.current) ref.current.scrollIntoView({ block: "center" });
+  }, [focused]);
   const now = useNow(5000);
   const [busy, setBusy] = useState<string | null>(null);
   const [msg, setMsg] = useState<{ kind: "ok" | "error" | "warn"; text: string } | null>(null);
@@ -59,7 +63,7 @@ export function AlertRow({ a, showSession = true }: { a: Alert; showSession?: bo
   }
 
   return (
-    <li className={`card alert-card sev-${a.severity} state-${a.state}${a.acknowledged ? " acked" : ""}`} data-testid="alert" data-alert-id={a.id}>
+    <li ref={ref} className={`card alert-card sev-${a.severity} state-${a.state}${a.acknowledged ? " acked" : ""}${focused ? " alert-focus" : ""}`} data-testid="alert" data-alert-id={a.id} data-focused={focused ? "true" : undefined}>
       <div className="alert-top">
         <span className={`sev sev-${a.severity}`}>{a.severity}</span>
         <span className={`alert-state state-${a.state}`}>{a.state}</span>
@@ -104,8 +108,9 @@ export function AlertRow({ a, showSession = true }: { a: Alert; showSession?: bo
   );
 }
 
-export function AlertsView() {
+export function AlertsView({ focus }: { focus?: string }) {
   const version = useStore();
+  const focusedResolved = focus !== undefined && store.alerts.has(focus) && !isActiveAlert(store.alerts.get(focus)!);
   const [showResolved, setShowResolved] = useState(false);
   useEffect(() => {
     void pollAlerts();
@@ -135,19 +140,19 @@ export function AlertsView() {
       ) : (
         <ul className="cards" data-testid="alert-list">
           {active.map((a) => (
-            <AlertRow key={a.id} a={a} />
+            <AlertRow key={a.id} a={a} focused={a.id === focus} />
           ))}
         </ul>
       )}
       {resolved.length > 0 ? (
         <div className="resolved">
-          <button type="button" className="btn btn-quiet" onClick={() => setShowResolved(!showResolved)} aria-expanded={showResolved}>
-            {showResolved ? "Hide" : "Show"} {resolved.length} resolved
+          <button type="button" className="btn btn-quiet" onClick={() => setShowResolved(!(showResolved || focusedResolved))} aria-expanded={showResolved || focusedResolved}>
+            {showResolved || focusedResolved ? "Hide" : "Show"} {resolved.length} resolved
           </button>
-          {showResolved ? (
+          {showResolved || focusedResolved ? (
             <ul className="cards">
               {resolved.map((a) => (
-                <AlertRow key={a.id} a={a} />
+                <AlertRow key={a.id} a={a} focused={a.id === focus} />
               ))}
             </ul>
           ) : null}

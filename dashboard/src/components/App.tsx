@@ -74,7 +74,7 @@ export function App() {
         ) : null}
         {route.name === "sessions" ? <SessionsView /> : null}
         {route.name === "session" ? <SessionDetail id={route.id} key={route.id} /> : null}
-        {route.name === "alerts" ? <AlertsView /> : null}
+        {route.name === "alerts" ? <AlertsView focus={route.focus} /> : null}
         {route.name === "settings" ? <SettingsView theme={theme} setTheme={setTheme} /> : null}
       </main>
     </div>

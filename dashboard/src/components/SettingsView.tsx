@@ -56,8 +56,8 @@ function Notifications() {
     setBusy("test");
     setMsg(null);
     try {
-      await sendTestNotification();
-      setMsg({ kind: "ok", text: "Test notification sent. It should arrive in a few seconds." });
+      const queued = await sendTestNotification();
+      setMsg({ kind: "ok", text: `Test notification sent${queued !== null ? ` to ${queued} device${queued === 1 ? "" : "s"}` : ""}. It should arrive in a few seconds.` });
     } catch (e) {
       setMsg({ kind: e instanceof ApiError && e.missing ? "warn" : "error", text: e instanceof ApiError && e.missing ? "This sink cannot send test notifications yet." : describeError(e) });
     } finally {
