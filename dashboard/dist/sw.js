@@ -2,9 +2,9 @@
 // opens or focuses the right page when one is clicked. build.sh fills in VERSION and SHELL.
 "use strict";
 
-const VERSION = "8c1b6917b999";
+const VERSION = "c2a7ee987777";
 const CACHE = "observatory-shell-" + VERSION;
-const SHELL = ["/", "/index.html", "/assets/main-DKFIB4KF.js", "/assets/main-MSGRKCQ6.css", "/manifest.webmanifest", "/icons/apple-touch-icon.png", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon-maskable-512.png"];
+const SHELL = ["/", "/index.html", "/assets/main-QQYHGNUL.js", "/assets/main-MSGRKCQ6.css", "/manifest.webmanifest", "/icons/apple-touch-icon.png", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon-maskable-512.png"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -180,6 +180,7 @@ def test_alerts_view_ack_and_silence(front, new_page):
     page.get_by_text("Silenced for 1 hour").wait_for()
     path, body = posted[1]
     assert path == "api/silences" and body["alertID"] == a2["id"] and body["untilResolved"] is False
+    assert body["matchers"] == [{"name": "rule", "op": "=", "value": "cost"}, {"name": "session", "op": "=", "value": sid}]
     ends = datetime.fromisoformat(body["endsAt"].replace("Z", "+00:00"))
     assert timedelta(minutes=59) < ends - datetime.now(timezone.utc) < timedelta(minutes=61)
     page.get_by_role("button", name="Show 1 resolved").click()

@@ -25,8 +25,20 @@ export function sortAlerts(list: Alert[]): Alert[] {
 }
 
 /** What POST /api/silences gets (see docs/dashboard.md). */
+/** Alertmanager-style matchers (the rule engine's `Silence`) plus the alert it came from, so the
+ * sink can also tie an "until resolved" silence to that instance. */
 export function silenceBody(a: Alert, mode: "1h" | "resolved", now = Date.now()) {
-  const base = { alertID: a.id, ruleID: a.ruleID, sessionID: a.sessionID, labels: a.labels, comment: "from the dashboard" };
+  const matchers = [{ name: "rule", op: "=", value: a.ruleID }];
+  if (a.sessionID) matchers.push({ name: "session", op: "=", value: a.sessionID });
+  const base = {
+    matchers,
+    alertID: a.id,
+    ruleID: a.ruleID,
+    sessionID: a.sessionID,
+    startsAt: new Date(now).toISOString(),
+    comment: mode === "1h" ? "silenced for 1 hour from the dashboard" : "silenced until resolved from the dashboard",
+    createdBy: "dashboard",
+  };
   return mode === "1h" ? { ...base, endsAt: new Date(now + 3600_000).toISOString(), untilResolved: false } : { ...base, endsAt: null, untilResolved: true };
 }
 
