@@ -136,7 +136,7 @@ package struct Doctor: Sendable {
 
     // MARK: Settings
 
-    func settingsChecks(_ agent: AgentSetup.Agent, paths: ObservatoryPaths) -> [Check] {
+    package func settingsChecks(_ agent: AgentSetup.Agent, paths: ObservatoryPaths) -> [Check] {
         let required = requiredAgents.contains(agent)
         let scopes: [AgentSetup.Scope] = agent == .codex ? [.user] : [.user, .project]
         var found: [Check] = []
@@ -165,7 +165,7 @@ package struct Doctor: Sendable {
 
     /// What is missing or wrong in an agent's settings text; `["not set up"]` if nothing of the
     /// Observatory's is there at all.
-    static func problems(agent: AgentSetup.Agent, text: String, ingest: String) -> [String] {
+    package static func problems(agent: AgentSetup.Agent, text: String, ingest: String) -> [String] {
         var problems: [String] = []
         switch agent {
         case .claudeCode:

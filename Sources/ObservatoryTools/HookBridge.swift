@@ -146,7 +146,10 @@ package struct HookBridge: Sendable {
     /// end of file is not waited for once the document is complete. A terminal is not read.
     static func readStandardInput(until deadline: UInt64) -> [UInt8]? {
         if isatty(0) != 0 { return nil }
-        _ = fcntl(0, F_SETFL, fcntl(0, F_GETFL, 0) | O_NONBLOCK)
+        // Non-blocking for the deadline; the flags are put back (the descriptor may be shared).
+        let flags = fcntl(0, F_GETFL, 0)
+        _ = fcntl(0, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(0, F_SETFL, flags) }
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while data.count < 8 << 20 {
