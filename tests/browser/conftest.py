@@ -46,6 +46,8 @@ UI_TIMEOUT_MS = int(float(os.environ.get("BROWSER_UI_TIMEOUT", "15")) * 1000)
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in [*ARTIFACTS.glob("*.failed.png"), *ARTIFACTS.glob("*.console.txt")]:
+        old.unlink()  # failures of an earlier run
     return ARTIFACTS
 
 
