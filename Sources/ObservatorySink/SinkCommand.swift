@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SinkApp
+import SinkNotify
 
 /// `observatory-sink`: receives agents' OpenTelemetry, keeps live sessions, serves the API.
 @main
@@ -31,6 +32,10 @@ struct ConfigurationOptions: ParsableArguments {
     var logLevel: String?
     @Option(help: "Directory of the built dashboard served at / on the API port (default: dashboard/dist).")
     var dashboardDir: String?
+    @Option(help: "Web Push contact (VAPID sub): mailto:you@example.com or an https URL (default: $OBSERVATORY_PUSH_CONTACT).")
+    var pushContact: String?
+    @Flag(help: "Accept push subscriptions at http://127.0.0.1 (a local test push service). Off by default.")
+    var pushAllowInsecureLocalhost = false
 
     /// Defaults < YAML file < environment < flags, then validated.
     func load() throws -> SinkConfiguration {
@@ -50,6 +55,8 @@ struct ConfigurationOptions: ParsableArguments {
         if let apiPort { configuration.apiPort = apiPort }
         if let logLevel { configuration.logLevel = logLevel }
         if let dashboardDir { configuration.dashboardDirectory = dashboardDir }
+        if let pushContact { configuration.push.contact = pushContact }
+        if pushAllowInsecureLocalhost { configuration.push.allowInsecureLocalhost = true }
         let problems = configuration.validate()
         guard problems.isEmpty else {
             throw ValidationError("invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))

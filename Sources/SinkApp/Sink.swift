@@ -8,6 +8,7 @@ import SinkAPI
 import SinkCore
 import SinkIngest
 import SinkNormalize
+import SinkNotify
 import SinkOTLP
 import SinkSessions
 import SinkStore
@@ -37,6 +38,10 @@ package struct Sink: Sendable {
     /// Fans committed changes out to WebSocket clients.
     package let live: LiveHub
     package let liveRoutes: LiveRoutes
+    /// Web Push: an ``AlertConsumer`` (feed it the rule engine's alert changes) and the service
+    /// that delivers the push outbox.
+    package let push: PushNotifier
+    package let pushRoutes: PushRoutes
     private let logger: Logger
 
     /// Opens the store and builds the stages (nothing listens yet).
@@ -63,6 +68,7 @@ package struct Sink: Sendable {
         live = LiveHub(latestSeq: try await store.latestSeq(), metrics: metrics)
         await tracker.addObserver(live)
         liveRoutes = LiveRoutes(hub: live, reader: reader, alerts: nil, logger: logger.with(component: "live"))
+        (push, pushRoutes) = try Self.makePush(configuration: configuration, store: store, metrics: metrics, logger: logger)
     }
 
     /// The OTLP/HTTP receiver's router.
@@ -82,6 +88,7 @@ package struct Sink: Sendable {
         }
         api.addRoutes(to: router)
         liveRoutes.addRoutes(to: router)
+        pushRoutes.addRoutes(to: router)
         return router
     }
 
@@ -107,6 +114,8 @@ package struct Sink: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
+                    // First to start, last to stop: pushes queued during shutdown still go out.
+                    .init(service: push, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: tracker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: apiApp, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: ingestApp, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
@@ -114,6 +123,31 @@ package struct Sink: Sendable {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger.with(component: "lifecycle")))
         try await group.run()
+    }
+}
+
+extension Sink {
+    /// The VAPID key (made on first start), the push outbox (in the sink's database) and its
+    /// delivery service.
+    ///
+    /// Rule engine → push, one line where the rule engine is built:
+    /// `output: sink.push` (or a fan-out that includes `push`): `PushNotifier` is an `AlertConsumer`
+    /// and pushes every `AlertEvent` whose `notification` is non-nil.
+    static func makePush(
+        configuration: SinkConfiguration, store: SQLiteSessionStore, metrics: SinkMetrics, logger: Logger
+    ) throws -> (PushNotifier, PushRoutes) {
+        let (key, created) = try VAPIDKeyFile.loadOrCreate(path: configuration.vapidKeyPath)
+        let signer = VAPIDSigner(privateKey: key, contact: configuration.push.contact)
+        let pushLogger = logger.with(component: "push")
+        if created { pushLogger.notice("push: made a VAPID key", metadata: ["path": "\(configuration.vapidKeyPath)"]) }
+        if configuration.push.contact == nil {
+            pushLogger.notice("push: no push.contact set; Apple (iPhone) subscriptions are refused until one is")
+        }
+        let pushStore = SQLitePushStore(sharing: store)
+        let notifier = PushNotifier(
+            store: pushStore, transport: HTTPClientPushTransport(), signer: signer, configuration: configuration.push,
+            metrics: metrics, logger: pushLogger)
+        return (notifier, PushRoutes(store: pushStore, notifier: notifier, signer: signer, configuration: configuration.push))
     }
 }
 

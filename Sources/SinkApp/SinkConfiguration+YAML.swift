@@ -1,6 +1,7 @@
 import Foundation
 import SinkCore
 import SinkIngest
+import SinkNotify
 import SinkStore
 import Yams
 
@@ -60,6 +61,20 @@ extension SinkConfiguration {
                     default: throw reader.unknown(key, in: "sessions", at: value, known: "idle_after, end_after")
                     }
                 }
+            case "push":
+                try reader.mapping(value, path: key) { key, value, reader throws(ConfigurationError) in
+                    switch key {
+                    case "contact": push.contact = try reader.string(value, path: "push.contact")
+                    case "ttl": push.ttl = try reader.duration(value, path: "push.ttl")
+                    case "allow_insecure_localhost":
+                        let text = try reader.string(value, path: "push.allow_insecure_localhost")
+                        guard let flag = ["true": true, "false": false][text.lowercased()] else {
+                            throw reader.error("push.allow_insecure_localhost must be true or false, not \(text)", at: value)
+                        }
+                        push.allowInsecureLocalhost = flag
+                    default: throw reader.unknown(key, in: "push", at: value, known: "contact, ttl, allow_insecure_localhost")
+                    }
+                }
             case "store":
                 try reader.mapping(value, path: key) { key, value, reader throws(ConfigurationError) in
                     switch key {
@@ -77,7 +92,7 @@ extension SinkConfiguration {
                     }
                 }
             default:
-                throw reader.unknown(key, in: "the top level", at: value, known: "data_dir, dashboard_dir, ingest, api, sessions, store, log_level")
+                throw reader.unknown(key, in: "the top level", at: value, known: "data_dir, dashboard_dir, ingest, api, sessions, store, push, log_level")
             }
         }
     }

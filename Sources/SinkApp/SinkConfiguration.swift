@@ -1,6 +1,7 @@
 import Foundation
 import SinkCore
 import SinkIngest
+import SinkNotify
 import SinkStore
 
 /// Everything `observatory-sink` can be told. Defaults, then the YAML file (`--config`), then
@@ -30,6 +31,9 @@ package struct SinkConfiguration: Sendable {
     /// `OBSERVATORY_DASHBOARD_DIR`, flag `--dashboard-dir`; by default `dashboard/dist` in the
     /// working directory or next to the package the executable was built in; `nil` serves none.
     package var dashboardDirectory: String?
+    /// Web Push: YAML `push.contact`, `push.ttl`, `push.allow_insecure_localhost`; env
+    /// `OBSERVATORY_PUSH_CONTACT`; flags `--push-contact`, `--push-allow-insecure-localhost`.
+    package var push = PushConfiguration()
     /// YAML `log_level`: trace, debug, info, notice, warning, error, critical.
     package var logLevel = "info"
 
@@ -88,8 +92,12 @@ package struct SinkConfiguration: Sendable {
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append("log_level must be one of trace, debug, info, notice, warning, error, critical, not \(logLevel)")
         }
+        problems += push.validate()
         return problems
     }
+
+    /// The VAPID private key (PEM, mode 0600), made on first start.
+    package var vapidKeyPath: String { dataDirectory + "/" + VAPIDKeyFile.fileName }
 
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
@@ -110,6 +118,7 @@ package struct SinkConfiguration: Sendable {
         }
         if let value = environment["OBSERVATORY_LOG_LEVEL"], !value.isEmpty { logLevel = value }
         if let value = environment["OBSERVATORY_DASHBOARD_DIR"], !value.isEmpty { dashboardDirectory = value }
+        if let value = environment["OBSERVATORY_PUSH_CONTACT"], !value.isEmpty { push.contact = value }
     }
 }
 

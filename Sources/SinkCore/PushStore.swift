@@ -116,7 +116,8 @@ package enum PushAttemptResult: Sendable, Hashable {
     /// 2xx: the message leaves the outbox.
     case delivered(status: Int)
     /// Try again at `at` (network error, 5xx, 429, 413 with a smaller payload). With
-    /// `holdSubscription`, every message of the subscription waits until then (429 + Retry-After).
+    /// `holdSubscription`, every message of the subscription, queued now or later, waits until then
+    /// (429 + Retry-After).
     case retry(at: Date, status: Int?, error: String, maxPayloadBytes: Int, holdSubscription: Bool)
     /// Given up (4xx other than 404/410/413/429, too many attempts, TTL passed): the message leaves.
     case dropped(status: Int?, error: String)

@@ -61,6 +61,24 @@ package struct PushRoutes: Sendable {
             failed = subscription.delivery.failed
             consecutiveFailures = subscription.delivery.consecutiveFailures
         }
+
+        /// Unknown values are `null`, not left out.
+        package func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(endpoint, forKey: .endpoint)
+            try container.encode(pushService, forKey: .pushService)
+            try container.encode(label, forKey: .label)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(expiresAt, forKey: .expiresAt)
+            try container.encode(lastAttemptAt, forKey: .lastAttemptAt)
+            try container.encode(lastSuccessAt, forKey: .lastSuccessAt)
+            try container.encode(lastStatus, forKey: .lastStatus)
+            try container.encode(lastError, forKey: .lastError)
+            try container.encode(delivered, forKey: .delivered)
+            try container.encode(failed, forKey: .failed)
+            try container.encode(consecutiveFailures, forKey: .consecutiveFailures)
+        }
     }
 
     private struct TestRequest: Decodable {

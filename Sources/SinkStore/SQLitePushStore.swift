@@ -47,6 +47,11 @@ package final class SQLitePushStore: PushStore {
                 """)
     }
 
+    /// `held_until`: a 429's `Retry-After` holds every message of the subscription, later ones too.
+    static func migrateV2(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE push_subscriptions ADD COLUMN held_until REAL")
+    }
+
     /// Plaintext limit a new outbox entry starts with (RFC 8291: 3993 keeps the body ≤ 4096).
     package static let defaultMaxPayloadBytes = 3993
 
@@ -114,15 +119,26 @@ package final class SQLitePushStore: PushStore {
     package func duePushMessages(now: Date, limit: Int) async throws -> [PushMessage] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM push_outbox WHERE not_before <= ? ORDER BY not_before, id LIMIT ?",
-                arguments: [now.timeIntervalSince1970, limit]
+                db,
+                sql: """
+                    SELECT o.* FROM push_outbox o JOIN push_subscriptions s ON s.id = o.subscription_id
+                    WHERE o.not_before <= ? AND COALESCE(s.held_until, 0) <= ? ORDER BY o.not_before, o.id LIMIT ?
+                    """,
+                arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, limit]
             ).map(Self.message(from:))
         }
     }
 
     package func nextPushDue(after: Date) async throws -> Date? {
         try await pool.read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(not_before) FROM push_outbox WHERE not_before > ?", arguments: [after.timeIntervalSince1970])
+            try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(MAX(o.not_before, COALESCE(s.held_until, 0))) FROM push_outbox o
+                    JOIN push_subscriptions s ON s.id = o.subscription_id
+                    WHERE MAX(o.not_before, COALESCE(s.held_until, 0)) > ?
+                    """,
+                arguments: [after.timeIntervalSince1970])
                 .map(Date.init(timeIntervalSince1970:))
         }
     }
@@ -149,7 +165,7 @@ package final class SQLitePushStore: PushStore {
                     arguments: [next.timeIntervalSince1970, maxPayloadBytes, messageID])
                 if holdSubscription {
                     try db.execute(
-                        sql: "UPDATE push_outbox SET not_before = MAX(not_before, ?) WHERE subscription_id = ?",
+                        sql: "UPDATE push_subscriptions SET held_until = MAX(COALESCE(held_until, 0), ?) WHERE id = ?",
                         arguments: [next.timeIntervalSince1970, subscriptionID])
                 }
                 try Self.recordFailure(db, subscriptionID: subscriptionID, time: time, status: status, error: error)

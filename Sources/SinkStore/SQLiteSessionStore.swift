@@ -63,6 +63,7 @@ package final class SQLiteSessionStore: SessionStore {
         }
         // Web Push subscriptions and the push outbox (SQLitePushStore).
         migrator.registerMigration("push-v1", migrate: SQLitePushStore.migrateV1)
+        migrator.registerMigration("push-v2", migrate: SQLitePushStore.migrateV2)
         return migrator
     }
 

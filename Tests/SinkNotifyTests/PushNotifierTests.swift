@@ -196,6 +196,24 @@ struct PushNotifierTests {
         #expect(harness.transport.requests.count == 2)
     }
 
+    @Test func retryAfterHoldsLaterMessagesOfTheSubscriptionToo() async throws {
+        let harness = try NotifierHarness()
+        let phone = FakeDevice(endpoint: "http://127.0.0.1:9/push/held")
+        try await harness.add(phone)
+        harness.transport.script(phone.endpoint, [PushResponse(status: 429, headers: ["retry-after": "1"])])
+        let start = ContinuousClock.now
+        try await harness.running {
+            await harness.notifier.consume([alert("first")])
+            try await eventually("the 429") { harness.transport.requests.count == 1 }
+            await harness.notifier.consume([alert("second", key: "other")])
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(harness.transport.requests.count == 1)
+            try await eventually("both delivered") { try await harness.store.pushOutboxCount() == 0 }
+        }
+        #expect(ContinuousClock.now - start >= .seconds(1))
+        #expect(harness.transport.requests.count == 3)
+    }
+
     @Test func tooLargeIsRetriedShorterAndOther4xxAreNotRetried() async throws {
         let harness = try NotifierHarness()
         let big = FakeDevice(endpoint: "http://127.0.0.1:9/push/small-limit")
