@@ -75,9 +75,19 @@ package struct HookBridge: Sendable {
         self.requestBudgetMs = requestBudgetMs
     }
 
-    /// Sends `record` with everything spooled; spools what was not delivered.
+    /// Spooled records sent per call at most (bytes of OTLP/JSON); the rest waits for the next
+    /// call. Keeps each request small and far below the sink's request size limit (8 MiB).
+    package static let maxBatchBytes = 256 * 1024
+
+    /// Sends `record` with what is spooled (oldest first, up to ``maxBatchBytes``); spools what
+    /// was not delivered.
     package func deliver(_ record: HookRecord?, deadline: UInt64? = nil) -> Outcome {
         var lines = spool.takeAll()
+        var size = 0
+        if let cut = lines.firstIndex(where: { size += $0.utf8.count + 1; return size > Self.maxBatchBytes }) {
+            spool.append(Array(lines[cut...]))
+            lines.removeSubrange(cut...)
+        }
         if let record { lines.append(record.otlpJSON.compactText) }
         guard !lines.isEmpty else { return .delivered(count: 0) }
         let body = HookRecord.exportRequestBody(encodedRecords: lines)

@@ -63,3 +63,25 @@ struct HookBridgeTests {
         #expect(spool.takeAll() == kept)
     }
 }
+
+@Suite("Hook bridge: batches")
+struct HookBridgeBatchTests {
+    @Test("a big spool goes out a bounded batch per call; the rest stays spooled")
+    func batches() throws {
+        let home = try TemporaryHome()
+        defer { home.remove() }
+        let spool = HookSpool(path: home.path + "/spool.jsonl", maxBytes: 4 << 20)
+        let filler = String(repeating: "x", count: 400)
+        let lines = (0..<1500).map {
+            HookRecord(timeUnixNano: UInt64($0), attributes: [("pad", .string(filler))]).otlpJSON.compactText
+        }
+        spool.append(lines)
+        let total = lines.reduce(0) { $0 + $1.utf8.count + 1 }
+        #expect(total > HookBridge.maxBatchBytes * 2)
+        // Refused connection: everything goes back, nothing is lost.
+        let down = HookBridge(endpoint: HTTPEndpoint("http://127.0.0.1:1")!, spool: spool)
+        guard case .spooled(let sent, _) = down.deliver(nil) else { Issue.record("not spooled"); return }
+        #expect(sent < lines.count)
+        #expect(Set(spool.peek()) == Set(lines))
+    }
+}
