@@ -127,9 +127,13 @@ package struct HookBridge: Sendable {
         }
         let payload = payloadText.flatMap { try? JSONValue.parse(bytes: $0).value }
         let agent = invocation.agent ?? guessAgent(payload: payload, fromArgument: invocation.argumentPayload != nil)
-        let record = payload == nil && payloadText?.isEmpty != false
-            ? nil  // nothing at all (run by hand): just flush the spool
-            : HookPayload.record(payload: payload, agent: agent, timeUnixNano: Clock.unixNanos())
+        // A payload without a session (none at all when run by hand, or unreadable) says nothing
+        // about any session: only the spool is flushed.
+        var record: HookRecord? = HookPayload.record(payload: payload, agent: agent, timeUnixNano: Clock.unixNanos())
+        if record?.string("session.id") == nil {
+            if payloadText?.isEmpty == false { debug(invocation.verbose, "observatory hook: no session id in the payload; not sent") }
+            record = nil
+        }
 
         let endpointText = invocation.endpoint ?? paths.ingestEndpoint
         guard let endpoint = HTTPEndpoint(endpointText) else {

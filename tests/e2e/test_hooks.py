@@ -346,6 +346,10 @@ def test_hook_returns_when_the_agent_keeps_stdin_open(sink, hook):
 def test_hook_never_fails_the_agent(sink, hook, stdin, args):
     _, elapsed = hook.run(stdin, *args)
     assert elapsed < 2 * CONTRACT_SECONDS
+    # Nothing in them names a session: nothing is sent, no junk session appears.
+    hook.run(claude("Stop", "after-junk"))
+    sink.wait_session("after-junk")
+    assert [s["id"] for s in sink.sessions()] == ["after-junk"]
 
 
 def test_hook_latency_with_the_sink_up(sink, hook):
