@@ -60,6 +60,10 @@ struct SetupCommand: ParsableCommand {
         guard HTTPEndpoint(endpoint) != nil else { throw ValidationError("--endpoint must be http://host:port") }
         let executable = executable ?? ObservatoryPaths.currentExecutable() ?? "observatory"
         let projectDirectory = projectDir ?? Terminal.currentDirectory()
+        if !remove, agents.contains(where: { $0 != .gemini }), executable.contains("/.build/") {
+            print("note: the hooks will run \(executable), inside a build directory; `swift package clean` "
+                + "would break them. Copy the binary somewhere stable and run setup from there, or pass --executable.")
+        }
 
         var failed = false
         for agent in agents {
