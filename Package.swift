@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "SinkAPI",
             dependencies: [
-                "SinkCore",
+                "SinkCore", "SinkRules",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -117,7 +117,7 @@ let package = Package(
             name: "SinkApp",
             dependencies: [
                 "SinkCore", "SinkOTLP", "SinkNormalize", "SinkSessions", "SinkStore", "SinkIngest", "SinkAPI",
-                "SinkNotify",
+                "SinkNotify", "SinkRules",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

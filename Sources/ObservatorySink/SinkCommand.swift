@@ -32,6 +32,8 @@ struct ConfigurationOptions: ParsableArguments {
     var logLevel: String?
     @Option(help: "Directory of the built dashboard served at / on the API port (default: dashboard/dist).")
     var dashboardDir: String?
+    @Option(help: "Directory of alert rule files, hot-reloaded (default: rules).")
+    var rulesDir: String?
     @Option(help: "Web Push contact (VAPID sub): mailto:you@example.com or an https URL (default: $OBSERVATORY_PUSH_CONTACT).")
     var pushContact: String?
     @Flag(help: "Accept push subscriptions at http://127.0.0.1 (a local test push service). Off by default.")
@@ -55,6 +57,7 @@ struct ConfigurationOptions: ParsableArguments {
         if let apiPort { configuration.apiPort = apiPort }
         if let logLevel { configuration.logLevel = logLevel }
         if let dashboardDir { configuration.dashboardDirectory = dashboardDir }
+        if let rulesDir { configuration.rulesDirectory = rulesDir }
         if let pushContact { configuration.push.contact = pushContact }
         if pushAllowInsecureLocalhost { configuration.push.allowInsecureLocalhost = true }
         let problems = configuration.validate()

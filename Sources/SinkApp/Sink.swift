@@ -10,6 +10,7 @@ import SinkIngest
 import SinkNormalize
 import SinkNotify
 import SinkOTLP
+import SinkRules
 import SinkSessions
 import SinkStore
 import UnixSignals
@@ -42,10 +43,16 @@ package struct Sink: Sendable {
     /// that delivers the push outbox.
     package let push: PushNotifier
     package let pushRoutes: PushRoutes
+    /// Alert rules: observes the tracker's commits, publishes alert changes to the live view and push.
+    package let rules: RuleEngine
+    package let rulesRoutes: RulesRoutes
     private let logger: Logger
 
     /// Opens the store and builds the stages (nothing listens yet).
-    package init(configuration: SinkConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger) async throws {
+    package init(
+        configuration: SinkConfiguration, clock: any WallClock = SystemWallClock(),
+        monotonicClock: any MonotonicClock = SystemMonotonicClock(), logger: Logger
+    ) async throws {
         self.configuration = configuration
         self.logger = logger
         try FileManager.default.createDirectory(
@@ -67,8 +74,14 @@ package struct Sink: Sendable {
         api = APIRoutes(reader: reader, metrics: metrics)
         live = LiveHub(latestSeq: try await store.latestSeq(), metrics: metrics)
         await tracker.addObserver(live)
-        liveRoutes = LiveRoutes(hub: live, reader: reader, alerts: nil, logger: logger.with(component: "live"))
         (push, pushRoutes) = try Self.makePush(configuration: configuration, store: store, metrics: metrics, logger: logger)
+        rules = await RuleEngine(
+            directory: configuration.rulesDirectory, clock: monotonicClock, wallClock: clock, consumers: [live, push],
+            stateStore: SQLiteRuleStateStore(sharing: store), sessions: await tracker.allSessions(), metrics: metrics,
+            logger: logger.with(component: "rules"))
+        await tracker.addObserver(rules)
+        rulesRoutes = RulesRoutes(engine: rules)
+        liveRoutes = LiveRoutes(hub: live, reader: reader, alerts: rules, logger: logger.with(component: "live"))
     }
 
     /// The OTLP/HTTP receiver's router.
@@ -89,6 +102,7 @@ package struct Sink: Sendable {
         api.addRoutes(to: router)
         liveRoutes.addRoutes(to: router)
         pushRoutes.addRoutes(to: router)
+        rulesRoutes.addRoutes(to: router)
         return router
     }
 
@@ -116,6 +130,8 @@ package struct Sink: Sendable {
                 services: [
                     // First to start, last to stop: pushes queued during shutdown still go out.
                     .init(service: push, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    // Stops after the tracker, so the commits it flushes are still evaluated.
+                    .init(service: rules, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: tracker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: apiApp, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: ingestApp, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),

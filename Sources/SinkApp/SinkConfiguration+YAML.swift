@@ -34,6 +34,8 @@ extension SinkConfiguration {
                 logLevel = try reader.string(value, path: key)
             case "dashboard_dir":
                 dashboardDirectory = Self.expandingTilde(try reader.string(value, path: key))
+            case "rules_dir":
+                rulesDirectory = Self.expandingTilde(try reader.string(value, path: key))
             case "ingest":
                 try reader.mapping(value, path: key) { key, value, reader throws(ConfigurationError) in
                     switch key {
@@ -92,7 +94,7 @@ extension SinkConfiguration {
                     }
                 }
             default:
-                throw reader.unknown(key, in: "the top level", at: value, known: "data_dir, dashboard_dir, ingest, api, sessions, store, push, log_level")
+                throw reader.unknown(key, in: "the top level", at: value, known: "data_dir, dashboard_dir, rules_dir, ingest, api, sessions, store, push, log_level")
             }
         }
     }

@@ -36,6 +36,9 @@ package struct SinkConfiguration: Sendable {
     package var push = PushConfiguration()
     /// YAML `log_level`: trace, debug, info, notice, warning, error, critical.
     package var logLevel = "info"
+    /// The alert rule files (`*.yaml`), hot-reloaded. YAML `rules_dir`, env `OBSERVATORY_RULES_DIR`,
+    /// flag `--rules-dir`; default `rules` in the working directory (no rules when it is missing).
+    package var rulesDirectory = "rules"
 
     package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         dataDirectory = Self.defaultDataDirectory(environment: environment)
@@ -118,6 +121,7 @@ package struct SinkConfiguration: Sendable {
         }
         if let value = environment["OBSERVATORY_LOG_LEVEL"], !value.isEmpty { logLevel = value }
         if let value = environment["OBSERVATORY_DASHBOARD_DIR"], !value.isEmpty { dashboardDirectory = value }
+        if let value = environment["OBSERVATORY_RULES_DIR"], !value.isEmpty { rulesDirectory = value }
         if let value = environment["OBSERVATORY_PUSH_CONTACT"], !value.isEmpty { push.contact = value }
     }
 }

@@ -64,6 +64,8 @@ package final class SQLiteSessionStore: SessionStore {
         // Web Push subscriptions and the push outbox (SQLitePushStore).
         migrator.registerMigration("push-v1", migrate: SQLitePushStore.migrateV1)
         migrator.registerMigration("push-v2", migrate: SQLitePushStore.migrateV2)
+        // Firing alerts and silences of the rule engine (SQLiteRuleStateStore).
+        migrator.registerMigration("rules-v1", migrate: SQLiteRuleStateStore.migrateV1)
         return migrator
     }
 

@@ -107,7 +107,9 @@ package struct RuleFileParser {
         } else {
             add(node, code: "E102", "rule '\(id)' needs 'notify' with at least a 'title'")
         }
-        guard let trigger, errorCount == errorsBefore || !id.isEmpty else { return nil }
+        // Keep checking the other keys when the trigger is broken; the rule is rejected at the end.
+        let placeholder = try? Expression.compile("true", scope: .sessionOnly)
+        guard let trigger = trigger ?? placeholder.map({ .state(StateTrigger(when: $0)) }) else { return nil }
         var rule = Rule(
             id: id, name: value("name").flatMap { string($0) } ?? id, trigger: trigger, notify: notify, file: file,
             line: node.mark?.line ?? 1, triggerKey: "", timingKey: "")
@@ -166,7 +168,7 @@ package struct RuleFileParser {
             }
         }
         if let inhibited = value("inhibited_by") { rule.inhibitedBy = stringList(inhibited) }
-        if case .absence(let absence) = trigger, absence.guardExpression == nil {
+        if case .absence = trigger, let absence = value("absence")?.mapping, absence["while"] == nil {
             add(entries.first { $0.key == "absence" }!.keyNode, severity: .warning, code: "W203", "absence trigger without 'while:' guard; it will also fire for idle sessions")
         }
         if notify.groupWait > .zero, let node = value("notify")?.mapping?["group_wait"] {
