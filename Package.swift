@@ -130,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "ObservatorySink",
             dependencies: [
-                "SinkApp", "SinkRules",
+                "SinkApp", "SinkNotify", "SinkRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

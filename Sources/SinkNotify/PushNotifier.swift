@@ -212,6 +212,12 @@ package actor PushNotifier: AlertConsumer, Service {
     private func deliver(_ message: PushMessage, to subscription: PushSubscription?) async {
         guard let subscription else { return }  // deleted meanwhile; its messages went with it
         let started = now()
+        if let expiresAt = subscription.expiresAt, expiresAt < started {
+            logger.notice("push: subscription expired (the browser's expirationTime), deleting it", metadata: ["subscription": "\(subscription.id)"])
+            await record(message, .subscriptionGone(status: 0), outcome: "gone")
+            await subscriptionsChanged()
+            return
+        }
         let age = started.timeIntervalSince(message.createdAt)
         if age > Double(message.ttl) && message.attempts > 0 {
             await record(message, .dropped(status: nil, error: "expired: not delivered within its TTL of \(message.ttl)s"), outcome: "expired")
@@ -273,9 +279,6 @@ package actor PushNotifier: AlertConsumer, Service {
             await retryOrDrop(message, status: response.status, error: "\(response.status) from the push service\(reason)",
                               retryAfter: Self.retryAfter(response.headers["retry-after"], now: now()))
         default:
-            logger.warning(
-                "push: the push service refused a message (not retried)",
-                metadata: ["subscription": "\(subscription.id)", "status": "\(response.status)", "reason": "\(response.body.prefix(300))"])
             await record(message, .dropped(status: response.status, error: "\(response.status)\(reason)"), outcome: "rejected")
         }
     }
@@ -319,8 +322,20 @@ package actor PushNotifier: AlertConsumer, Service {
         } catch {
             logger.error("push: cannot record a delivery attempt", metadata: ["error": "\(error)"])
         }
-        if case .retry = result {
-            logger.info("push: will retry", metadata: ["subscription": "\(message.subscriptionID)", "outcome": "\(result)"])
+        switch result {
+        case .retry(let at, let status, let error, _, _):
+            logger.info(
+                "push: not delivered yet, will retry",
+                metadata: [
+                    "subscription": "\(message.subscriptionID)", "status": "\(status.map(String.init) ?? "none")",
+                    "retry_in_s": "\(String(format: "%.1f", max(0, at.timeIntervalSince(now()))))", "error": "\(error)",
+                ])
+        case .dropped(let status, let error):
+            logger.warning(
+                "push: message given up",
+                metadata: ["subscription": "\(message.subscriptionID)", "status": "\(status.map(String.init) ?? "none")", "error": "\(error)"])
+        case .delivered, .subscriptionGone:
+            break
         }
         wake()
     }

@@ -65,7 +65,7 @@ struct FakeDevice {
 }
 
 /// A notifier on a fresh SQLite database with a fake transport, running while `body` runs.
-struct NotifierHarness {
+struct NotifierHarness: Sendable {
     let store: SQLitePushStore
     let transport = FakePushTransport()
     let notifier: PushNotifier
