@@ -57,7 +57,10 @@ extension RuleEvaluator {
         }
         var notification: AlertNotification?
         if let reason {
-            if reason != "pending" { suppressedNotifications[rule.id, default: 0] += 1 }
+            // Held back by policy; "send_resolved is false" and the like are not suppressions.
+            if ["shadow", "silenced", "inhibited", "cooldown", "acknowledged"].contains(reason) {
+                suppressedNotifications[rule.id, default: 0] += 1
+            }
         } else {
             notification = AlertNotification(
                 title: instance.title, body: instance.body, severity: rule.severity.rawValue, collapseKey: key,

@@ -152,6 +152,11 @@ package struct RuleEvaluator: Sendable {
             loadedAt[rule.id] = now
         }
         ruleSet = rules
+        // Evaluate at once, so timers of new rules start at the load, not at the next tick.
+        for (_, session) in sessions where !session.status.isFinal {
+            let view = SessionView(session, now: wall)
+            for index in ruleSet.levelRules { evaluateLevel(ruleSet.rules[index], view, now: now, wall: wall, into: &output) }
+        }
         return output
     }
 
