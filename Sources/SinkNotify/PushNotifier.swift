@@ -108,8 +108,14 @@ package actor PushNotifier: AlertConsumer, Service {
         } onGracefulShutdown: {
             Task { await self.shutdownRequested() }
         }
-        // Let the requests in flight settle (each is bounded by the request timeout).
-        for task in tasks.values { await task.value }
+        // Let the requests in flight settle, for 5 s at most; cancelled ones stay in the outbox.
+        let pending = Array(tasks.values)
+        let canceller = Task {
+            try? await Task.sleep(for: .seconds(5))
+            for task in pending { task.cancel() }
+        }
+        for task in pending { await task.value }
+        canceller.cancel()
         timer?.cancel()
         try? await transport.shutdown()
     }

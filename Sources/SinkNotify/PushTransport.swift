@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// One push request: a POST of an encrypted body to a subscription's endpoint.
 package struct PushRequest: Sendable {
@@ -42,16 +43,24 @@ package protocol PushTransport: Sendable {
     func shutdown() async throws
 }
 
-/// ``PushTransport`` on AsyncHTTPClient: no redirects, explicit `Content-Length`.
+/// ``PushTransport`` on AsyncHTTPClient: no redirects, explicit `Content-Length`. The client is made
+/// on the first request (a sink that never pushes never opens one) and closed by ``shutdown()``.
 package final class HTTPClientPushTransport: PushTransport {
-    private let client: HTTPClient
+    private let state = Mutex<HTTPClient?>(nil)
 
-    package init() {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
-        configuration.decompression = .disabled
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    package init() {}
+
+    private func client() -> HTTPClient {
+        state.withLock { client in
+            if let client { return client }
+            var configuration = HTTPClient.Configuration()
+            configuration.redirectConfiguration = .disallow
+            configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+            configuration.decompression = .disabled
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            client = made
+            return made
+        }
     }
 
     package func send(_ request: PushRequest, timeout: Duration) async throws -> PushResponse {
@@ -60,7 +69,7 @@ package final class HTTPClientPushTransport: PushTransport {
         for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
         outgoing.body = .bytes(ByteBuffer(bytes: request.body))
         let seconds = Int64(timeout.components.seconds) + (timeout.components.attoseconds > 0 ? 1 : 0)
-        let response = try await client.execute(outgoing, timeout: .seconds(seconds))
+        let response = try await client().execute(outgoing, timeout: .seconds(seconds))
         var headers: [String: String] = [:]
         for header in response.headers { headers[header.name.lowercased()] = header.value }
         let buffer = try await response.body.collect(upTo: 64 * 1024)
@@ -69,6 +78,10 @@ package final class HTTPClientPushTransport: PushTransport {
     }
 
     package func shutdown() async throws {
-        try await client.shutdown()
+        let client = state.withLock { client in
+            defer { client = nil }
+            return client
+        }
+        try await client?.shutdown()
     }
 }

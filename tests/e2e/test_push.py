@@ -94,7 +94,7 @@ def test_push_vapid_key_is_made_once_private_and_reused(sink_factory):
     assert key_file.exists()
     assert (key_file.stat().st_mode & 0o777) == 0o600
     assert len(key) == 87  # 65 bytes, base64url without padding
-    sink.stop()
+    assert sink.stop() == 0
     sink.start(extra_args=PUSH_ARGS)
     assert vapid_key(sink) == key
 
@@ -299,3 +299,20 @@ def test_push_latency_otlp_post_to_decrypted_push(sink_factory, push_service, tm
     print(f"\nOTLP POST -> decrypted push at the fake service, {n} alerts: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
           f"max {latencies[-1]:.1f} ms")
     assert p99 < 1000, latencies
+
+
+def test_push_sigterm_with_a_waiting_outbox_exits_cleanly_and_keeps_it(sink_factory, push_service):
+    sink = start_push_sink(sink_factory)
+    sub, _ = register(sink, push_service)
+    push_service.control(sub, status=503, retry_after=30, times=1)
+    assert send_test(sink, title="later").status_code == 202
+    wait_until(lambda: metric(sink, 'observatory_push_requests_total{code="503"}') >= 1, desc="the 503")
+    t0 = time.monotonic()
+    assert sink.stop() == 0
+    assert time.monotonic() - t0 < 5, "shutdown waited for the retry"
+    assert push_service.messages(sub) == []
+    sink.start(extra_args=PUSH_ARGS)
+    # Retry-After: 30 from the 503 is kept across the restart; the message waits for it.
+    time.sleep(1)
+    assert push_service.messages(sub) == []
+    assert metric(sink, "observatory_push_outbox_messages") == 1
