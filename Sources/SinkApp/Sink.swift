@@ -144,11 +144,8 @@ package struct Sink: Sendable {
 
 extension Sink {
     /// The VAPID key (made on first start), the push outbox (in the sink's database) and its
-    /// delivery service.
-    ///
-    /// Rule engine → push, one line where the rule engine is built:
-    /// `output: sink.push` (or a fan-out that includes `push`): `PushNotifier` is an `AlertConsumer`
-    /// and pushes every `AlertEvent` whose `notification` is non-nil.
+    /// delivery service. `PushNotifier` is one of the rule engine's `AlertConsumer`s and pushes every
+    /// `AlertEvent` whose `notification` is non-nil.
     static func makePush(
         configuration: SinkConfiguration, store: SQLiteSessionStore, metrics: SinkMetrics, logger: Logger
     ) throws -> (PushNotifier, PushRoutes) {
