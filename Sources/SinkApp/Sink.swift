@@ -97,6 +97,7 @@ package struct Sink: Sendable {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.add(middleware: DashboardHeaders())
         if let dashboard = configuration.dashboardDirectory {
+            router.add(middleware: SinglePageFallback())
             router.add(middleware: FileMiddleware(dashboard, searchForIndexHtml: true, logger: logger.with(component: "dashboard")))
         }
         api.addRoutes(to: router)

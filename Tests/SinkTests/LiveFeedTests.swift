@@ -150,3 +150,44 @@ struct LiveFeedTests {
         #expect(await hub.clientCount == 0)
     }
 }
+
+/// The dashboard's files as the API port serves them.
+@Suite("Dashboard files")
+struct DashboardFilesTests {
+    @Test("index.html for deep links, hashed assets cached for a year, CSP on everything, API 404s untouched")
+    func dashboard() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("obs-\(UUID().uuidString)")
+        let dist = directory.appendingPathComponent("dist")
+        try FileManager.default.createDirectory(at: dist.appendingPathComponent("assets"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("<html>shell</html>".utf8).write(to: dist.appendingPathComponent("index.html"))
+        try Data("console.log(1)".utf8).write(to: dist.appendingPathComponent("assets/main-ABC123.js"))
+        var configuration = SinkConfiguration()
+        configuration.dataDirectory = directory.appendingPathComponent("data").path
+        configuration.dashboardDirectory = dist.path
+        let sink = try await Sink(configuration: configuration, clock: ManualWallClock(.testEpoch), logger: Logger(label: "test"))
+        let app = Application(router: sink.apiRouter())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/", method: .get, headers: [.accept: "text/html"]) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "<html>shell</html>")
+                #expect(response.headers[.cacheControl] == "no-cache")
+                #expect(response.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+            }
+            try await client.execute(uri: "/sessions/abc", method: .get, headers: [.accept: "text/html,application/xhtml+xml"]) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "<html>shell</html>")
+            }
+            try await client.execute(uri: "/assets/main-ABC123.js", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.cacheControl] == "public, max-age=31536000, immutable")
+            }
+            try await client.execute(uri: "/assets/missing.js", method: .get, headers: [.accept: "text/html"]) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/api/sessions/nope", method: .get, headers: [.accept: "text/html"]) {
+                #expect($0.status == .notFound)
+            }
+        }
+    }
+}
