@@ -47,6 +47,9 @@ package struct SessionTally: Sendable, Hashable, Codable {
         case .toolResult:
             toolCalls += 1
             if facts.success == false { toolErrors += 1 }
+        case .turnFinished:
+            // A turn that ended on an API failure (Claude Code's `StopFailure` hook).
+            if facts.success == false { apiErrors += 1 }
         default:
             break
         }

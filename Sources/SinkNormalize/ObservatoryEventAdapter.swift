@@ -17,7 +17,7 @@ enum ObservatoryEventAdapter {
         case "PermissionRequest": return EventMapping(.permissionRequest, facts)
         case "Notification":
             switch a.string("notification_type") ?? "" {
-            case "permission_prompt": return EventMapping(.permissionRequest, facts)
+            case "permission_prompt", "elicitation_dialog", "agent_needs_input": return EventMapping(.permissionRequest, facts)
             case "idle_prompt": return EventMapping(.turnFinished, facts)
             default: return EventMapping(.other, facts)
             }
@@ -33,8 +33,11 @@ enum ObservatoryEventAdapter {
         case "Stop", "agent-turn-complete":
             return EventMapping(.turnFinished, facts)
         case "StopFailure":
-            facts.error = a.string("error", "reason")
-            return EventMapping(.apiError, facts)
+            // The turn ended because the API failed (rate limit, overload, billing…): the agent is
+            // idle and needs the human; the failure counts as an API error.
+            facts.error = a.string("error", "reason") ?? "stop failure"
+            facts.success = false
+            return EventMapping(.turnFinished, facts)
         case "SessionEnd":
             return EventMapping(.sessionEnd, facts)
         default:

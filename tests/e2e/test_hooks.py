@@ -110,7 +110,7 @@ CASES = [
     ("claude-Notification-permission_prompt", "UserPromptSubmit", "waiting", {}),
     ("claude-Notification-idle_prompt", "UserPromptSubmit", "idle", {}),
     ("claude-Stop", "UserPromptSubmit", "idle", {}),
-    ("claude-StopFailure", "UserPromptSubmit", "working", {"apiErrors": 1}),
+    ("claude-StopFailure", "UserPromptSubmit", "idle", {"apiErrors": 1}),
     ("claude-SubagentStart", "Stop", "working", {}),
     ("claude-SubagentStop", "Stop", "working", {}),
     ("claude-PreCompact", "Stop", "working", {}),
