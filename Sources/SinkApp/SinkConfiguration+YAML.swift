@@ -68,13 +68,15 @@ extension SinkConfiguration {
                     switch key {
                     case "contact": push.contact = try reader.string(value, path: "push.contact")
                     case "ttl": push.ttl = try reader.duration(value, path: "push.ttl")
+                    case "fallback_url": push.fallbackURL = try reader.string(value, path: "push.fallback_url")
+                    case "fallback_secret": push.fallbackSecret = try reader.string(value, path: "push.fallback_secret")
                     case "allow_insecure_localhost":
                         let text = try reader.string(value, path: "push.allow_insecure_localhost")
                         guard let flag = ["true": true, "false": false][text.lowercased()] else {
                             throw reader.error("push.allow_insecure_localhost must be true or false, not \(text)", at: value)
                         }
                         push.allowInsecureLocalhost = flag
-                    default: throw reader.unknown(key, in: "push", at: value, known: "contact, ttl, allow_insecure_localhost")
+                    default: throw reader.unknown(key, in: "push", at: value, known: "contact, ttl, allow_insecure_localhost, fallback_url, fallback_secret")
                     }
                 }
             case "store":

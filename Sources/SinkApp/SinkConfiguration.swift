@@ -123,6 +123,7 @@ package struct SinkConfiguration: Sendable {
         if let value = environment["OBSERVATORY_DASHBOARD_DIR"], !value.isEmpty { dashboardDirectory = value }
         if let value = environment["OBSERVATORY_RULES_DIR"], !value.isEmpty { rulesDirectory = value }
         if let value = environment["OBSERVATORY_PUSH_CONTACT"], !value.isEmpty { push.contact = value }
+        if let value = environment["OBSERVATORY_PUSH_FALLBACK_SECRET"], !value.isEmpty { push.fallbackSecret = value }
     }
 }
 

@@ -22,6 +22,10 @@ package struct PushConfiguration: Sendable, Hashable {
     package var requestTimeout: Duration = .seconds(15)
     /// Requests in flight at once.
     package var maxConcurrentRequests = 16
+    /// Fallback webhook for notifications no device got (off unless a URL is set). YAML
+    /// `push.fallback_url` and `push.fallback_secret` (env `OBSERVATORY_PUSH_FALLBACK_SECRET`).
+    package var fallbackURL: String?
+    package var fallbackSecret: String?
 
     package init() {}
 
@@ -31,7 +35,21 @@ package struct PushConfiguration: Sendable, Hashable {
         if let contact, let problem = VAPIDSigner.contactProblem(contact) { problems.append(problem) }
         if ttl < .zero || ttl > .seconds(2_419_200) { problems.append("push.ttl must be between 0s and 28d (FCM's limit)") }
         if maxAttempts < 1 { problems.append("push.max_attempts must be at least 1") }
+        if let fallbackURL {
+            if let problem = PushSubscriptionInput.endpointProblem(fallbackURL, configuration: self, what: "push.fallback_url") {
+                problems.append(problem)
+            }
+            if (fallbackSecret ?? "").count < 16 {
+                problems.append("push.fallback_secret must be set, at least 16 characters, when push.fallback_url is")
+            }
+        }
         return problems
+    }
+
+    /// The fallback webhook, when configured.
+    package var fallback: FallbackWebhook? {
+        guard let fallbackURL, let url = URL(string: fallbackURL), let fallbackSecret else { return nil }
+        return FallbackWebhook(url: url, secret: fallbackSecret)
     }
 
     /// The TTL in whole seconds.

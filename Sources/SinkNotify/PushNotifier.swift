@@ -59,7 +59,9 @@ package actor PushNotifier: AlertConsumer, Service {
         }
         guard !messages.isEmpty else { return }
         do {
-            _ = try await enqueue(messages)
+            if try await enqueue(messages) == 0 {
+                for message in messages { fallBack(message.payload, reason: "no device is subscribed to push notifications") }
+            }
         } catch {
             metrics.add(to: .init("observatory_push_enqueue_failures_total"))
             logger.error("push: cannot put notifications in the outbox", metadata: ["error": "\(error)"])
@@ -323,6 +325,11 @@ package actor PushNotifier: AlertConsumer, Service {
 
     private func record(_ message: PushMessage, _ result: PushAttemptResult, outcome: String) async {
         metrics.add(to: .init("observatory_push_attempts_total", [("outcome", outcome)]))
+        switch result {
+        case .dropped(_, let error): fallBack(message.payload, reason: "push not delivered: \(error)")
+        case .subscriptionGone(let status): fallBack(message.payload, reason: "the device's push subscription is gone (\(status))")
+        case .delivered, .retry: break
+        }
         do {
             try await store.recordPushAttempt(messageID: message.id, subscriptionID: message.subscriptionID, result: result, at: now())
         } catch {
@@ -346,7 +353,45 @@ package actor PushNotifier: AlertConsumer, Service {
         wake()
     }
 
+    // MARK: Fallback webhook
+
+    /// Payloads sent to the fallback recently: one alert that reached no device of several goes
+    /// there once.
+    private var fallbackSent: [Data: Date] = [:]
+
+    private func fallBack(_ payload: Data, reason: String) {
+        guard let fallback = configuration.fallback else { return }
+        if (try? JSONDecoder().decode(PushPayload.self, from: payload))?.kind == "test" { return }
+        let sentAt = now()
+        fallbackSent = fallbackSent.filter { sentAt.timeIntervalSince($0.value) < 600 }
+        guard fallbackSent[payload] == nil else { return }
+        fallbackSent[payload] = sentAt
+        let request = fallback.request(payload: payload, reason: reason, now: sentAt)
+        let transport = transport
+        let timeout = configuration.requestTimeout
+        let metrics = metrics
+        let logger = logger
+        Task {
+            for (attempt, delay) in [0, 1, 4].enumerated() {
+                if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
+                do {
+                    let response = try await transport.send(request, timeout: timeout)
+                    if (200..<300).contains(response.status) {
+                        metrics.add(to: .init("observatory_push_fallback_total", [("result", "delivered")]))
+                        return
+                    }
+                    logger.warning("push: the fallback webhook answered \(response.status)", metadata: ["attempt": "\(attempt + 1)"])
+                    if (400..<500).contains(response.status) && response.status != 429 { break }
+                } catch {
+                    logger.warning("push: the fallback webhook failed", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)"])
+                }
+            }
+            metrics.add(to: .init("observatory_push_fallback_total", [("result", "failed")]))
+        }
+    }
+
     private static func describeMetrics(_ metrics: SinkMetrics) {
+        metrics.describe("observatory_push_fallback_total", help: "Notifications sent to the fallback webhook, by result.")
         metrics.describe("observatory_push_enqueued_total", help: "Push messages put in the outbox (one per subscription).")
         metrics.describe("observatory_push_attempts_total", help: "Push delivery attempts by outcome: delivered, retried, gone (subscription deleted), rejected (4xx, not retried), failed (gave up), expired.")
         metrics.describe("observatory_push_requests_total", help: "Requests to push services by HTTP status (error = no answer).")

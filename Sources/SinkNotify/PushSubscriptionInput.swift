@@ -55,7 +55,13 @@ package struct PushSubscriptionInput: Decodable, Sendable {
         SHA256.hash(data: Data(endpoint.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
-    package static func endpointProblem(_ endpoint: String, configuration: PushConfiguration) -> String? {
+    package static func endpointProblem(_ endpoint: String, configuration: PushConfiguration, what: String = "endpoint") -> String? {
+        let problem = endpointProblemText(endpoint, configuration: configuration, checkApple: what == "endpoint")
+        guard let problem, what != "endpoint" else { return problem }
+        return what + problem.dropFirst("endpoint".count)
+    }
+
+    private static func endpointProblemText(_ endpoint: String, configuration: PushConfiguration, checkApple: Bool) -> String? {
         guard endpoint.utf8.count <= 2048 else { return "endpoint is longer than 2048 bytes" }
         guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased(), !host.isEmpty
         else { return "endpoint must be an absolute https URL" }
@@ -73,7 +79,7 @@ package struct PushSubscriptionInput: Decodable, Sendable {
         default:
             return "endpoint must be an https URL, not \(scheme):"
         }
-        if configuration.contact == nil, host == "push.apple.com" || host.hasSuffix(".push.apple.com") {
+        if checkApple, configuration.contact == nil, host == "push.apple.com" || host.hasSuffix(".push.apple.com") {
             return "Apple's push service needs a contact: set push.contact (mailto:you@example.com) and restart the sink"
         }
         return nil

@@ -305,3 +305,65 @@ struct PushPayloadTests {
         #expect(topic == PushPayload.topic(collapseKey: "stalled|session=abc / ✓"))
     }
 }
+
+struct FallbackWebhookTests {
+    static let secret = "0123456789abcdef-secret"
+
+    func harness() throws -> NotifierHarness {
+        try NotifierHarness {
+            $0.fallbackURL = "http://127.0.0.1:9/hook"
+            $0.fallbackSecret = Self.secret
+        }
+    }
+
+    func hookRequests(_ harness: NotifierHarness) -> [PushRequest] {
+        harness.transport.requests.filter { $0.endpoint.absoluteString == "http://127.0.0.1:9/hook" }
+    }
+
+    @Test func notificationNoDeviceGotGoesToTheSignedWebhookOnce() async throws {
+        let harness = try harness()
+        let a = FakeDevice(endpoint: "http://127.0.0.1:9/push/a")
+        let b = FakeDevice(endpoint: "http://127.0.0.1:9/push/b")
+        try await harness.add(a)
+        try await harness.add(b)
+        harness.transport.script(a.endpoint, [PushResponse(status: 410)])
+        harness.transport.script(b.endpoint, [PushResponse(status: 403)])
+        try await harness.running {
+            await harness.notifier.consume([alert("Nobody got this")])
+            try await eventually("the webhook call") { hookRequests(harness).count == 1 }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let hooks = hookRequests(harness)
+        #expect(hooks.count == 1)  // two failed devices, one webhook call
+        let request = try #require(hooks.first)
+        let timestamp = try #require(request.header("X-Observatory-Timestamp"))
+        #expect(request.header("X-Observatory-Signature") == "sha256=" + FallbackWebhook.signature(secret: Self.secret, timestamp: timestamp, body: request.body))
+        let document = try #require(try JSONSerialization.jsonObject(with: request.body) as? [String: Any])
+        #expect((document["notification"] as? [String: Any])?["title"] as? String == "Nobody got this")
+        #expect(document["reason"] is String)
+    }
+
+    @Test func noSubscriptionsGoesStraightToTheWebhookAndDeliveredPushesDoNot() async throws {
+        let harness = try harness()
+        try await harness.running {
+            await harness.notifier.consume([alert("No phone yet")])
+            try await eventually("the webhook call") { hookRequests(harness).count == 1 }
+            try await harness.add(FakeDevice(endpoint: "http://127.0.0.1:9/push/ok"))
+            await harness.notifier.consume([alert("Delivered", key: "other")])
+            try await eventually("the push") { harness.transport.requests.count == 2 }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(hookRequests(harness).count == 1)
+        #expect(harness.metrics.value(of: .init("observatory_push_fallback_total", [("result", "delivered")])) == 1)
+    }
+
+    @Test func configurationNeedsASecretAndASafeURL() {
+        var configuration = PushConfiguration()
+        configuration.fallbackURL = "https://hooks.example.com/observatory"
+        #expect(configuration.validate().contains { $0.contains("push.fallback_secret") })
+        configuration.fallbackSecret = Self.secret
+        #expect(configuration.validate().isEmpty)
+        configuration.fallbackURL = "http://hooks.example.com/observatory"
+        #expect(configuration.validate().contains { $0.hasPrefix("push.fallback_url must be an https URL") })
+    }
+}
