@@ -62,7 +62,7 @@ struct RuleBenchmarkTests {
             for update in updates {
                 now += .milliseconds(100)
                 _ = evaluator.apply(update, at: now, wall: Date(timeIntervalSince1970: 1_790_000_000) + now.seconds)
-                if now.components.seconds % 1 == 0 { _ = evaluator.tick(at: now, wall: Date(timeIntervalSince1970: 1_790_000_000) + now.seconds) }
+                if now.components.attoseconds == 0 { _ = evaluator.tick(at: now, wall: Date(timeIntervalSince1970: 1_790_000_000) + now.seconds) }
             }
             let elapsed = (clock.now - started).seconds
             let perEvent = elapsed / 100_000 * 1e6
