@@ -49,6 +49,9 @@ package actor RuleEngine: SessionObserver, Service {
     private var evaluator: RuleEvaluator
     private var status: RulesStatus
     private var directorySignature: [String: String] = [:]
+    /// A changed signature seen once; reloaded when the next check finds it unchanged, so an
+    /// editor's save (temporary file, rename, second write) causes one reload, not two.
+    private var pendingSignature: [String: String]?
     private var reportedProblems: Set<String> = []
     private var savedAlerts: [String: String] = [:]
     private var recent: [AlertEvent] = []
@@ -162,10 +165,19 @@ package actor RuleEngine: SessionObserver, Service {
         await publish(evaluator.tick(at: clock.now(), wall: wallClock.now()))
     }
 
-    /// Reloads the rules directory when a file changed, was added or was deleted.
+    /// Reloads the rules directory when a file changed, was added or was deleted and then stayed
+    /// the same for one check interval (debounce: within 2 × ``Configuration/reloadInterval``).
     package func reloadIfChanged() async {
         let signature = Self.signature(of: status.directory)
-        guard signature != directorySignature else { return }
+        guard signature != directorySignature else {
+            pendingSignature = nil
+            return
+        }
+        guard signature == pendingSignature else {
+            pendingSignature = signature
+            return
+        }
+        pendingSignature = nil
         directorySignature = signature
         await reload()
     }

@@ -46,12 +46,14 @@ struct RuleEngineTests {
         try "version: 1\nrules:\n  - id: broken\n    state: { when: 'session.stauts == 1' }\n    notify: { title: x }\n"
             .write(toFile: path + "/broken.yaml", atomically: true, encoding: .utf8)
         await engine.reloadIfChanged()
+        await engine.reloadIfChanged()
         var status = await engine.rulesStatus()
         #expect(status.rules.map(\.id) == ["crashed"])
         #expect(status.diagnostics.map(\.summary) == ["\(path)/broken.yaml:4:21: error[E204]: unknown field 'session.stauts'; did you mean 'session.status'?"])
 
         // Break the good file: its last good version stays in force.
         try "version: 1\nrules:\n  - id: crashed\n    event: { kind: process_exit\n".write(toFile: path + "/crash.yaml", atomically: true, encoding: .utf8)
+        await engine.reloadIfChanged()
         await engine.reloadIfChanged()
         status = await engine.rulesStatus()
         #expect(status.rules.map(\.id) == ["crashed"])
@@ -63,8 +65,25 @@ struct RuleEngineTests {
         // Deleting the file removes its rules.
         try FileManager.default.removeItem(atPath: path + "/crash.yaml")
         await engine.reloadIfChanged()
+        await engine.reloadIfChanged()
         #expect(await engine.rulesStatus().rules.isEmpty)
         #expect(await engine.alerts().isEmpty)
+    }
+
+    @Test("editor saves: a change is applied once it has been stable for one check")
+    func debounce() async throws {
+        let path = try Self.directory(["crash.yaml": Self.crash])
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let engine = await RuleEngine(directory: path, clock: ManualMonotonicClock(), wallClock: ManualWallClock(), logger: Logger(label: "test"))
+        try "version: 1\nrules:\n".write(toFile: path + "/crash.yaml", atomically: true, encoding: .utf8)
+        await engine.reloadIfChanged()
+        try Self.crash.replacingOccurrences(of: "id: crashed", with: "id: died").write(toFile: path + "/crash.yaml", atomically: true, encoding: .utf8)
+        await engine.reloadIfChanged()
+        #expect(await engine.rulesStatus().rules.map(\.id) == ["crashed"])
+        await engine.reloadIfChanged()
+        let status = await engine.rulesStatus()
+        #expect(status.rules.map(\.id) == ["died"])
+        #expect(status.diagnostics.isEmpty)
     }
 
     @Test("restart: firing alerts and silences come back from the state store, without a second push")

@@ -375,3 +375,31 @@ struct RuleEvaluatorTests {
         #expect(Set(h.notifications.compactMap(\.alert.sessionID)) == ["a", "b"])
     }
 }
+
+@Suite("Rule evaluator: flapping")
+struct FlappingTests {
+    @Test("an alert toggling every 30s for 10 min pushes a bounded number of times, then once more when stable")
+    func flapping() throws {
+        let yaml = """
+            version: 1
+            rules:
+              - id: flappy
+                state: { when: 'session.status == "waiting"' }
+                notify: { title: flappy, cooldown: 0s }
+            """
+        var h = try EvaluatorHarness(yaml)
+        for step in 0..<20 {
+            h.advance(to: step * 30)
+            h.event(step.isMultiple(of: 2) ? .permissionRequest : .toolDecision)
+        }
+        // Stays waiting from here on.
+        h.advance(to: 19 * 30)
+        h.event(.permissionRequest)
+        let duringFlapping = h.sent.count
+        #expect(duringFlapping <= 6)
+        #expect(h.evaluator.suppressedNotifications["flappy", default: 0] > 0)
+        h.advance(to: 19 * 30 + 15 * 60 + 1)
+        #expect(h.sent.count == duringFlapping + 1)
+        #expect(h.sent.last?.hasSuffix("flappy firing") == true)
+    }
+}

@@ -29,6 +29,9 @@ package struct AlertInstance: Sendable {
     /// A firing push held back by a silence or an inhibition, sent when that ends.
     var deferredFiring = false
     var silenced = false
+    /// When the instance last fired or resolved (at most ``RuleEvaluator/Configuration/flapMaxChanges``).
+    var stateChanges: [Duration] = []
+    var flapping = false
     var inhibited = false
     var resolveReason: String?
     var title = ""

@@ -12,9 +12,11 @@ extension RuleEvaluator {
             output.append(event(.pending, instance, rule: rule, notification: nil, suppressed: "pending", wall: wall))
         case .firing:
             instances[key]?.resolveReason = nil
+            noteStateChange(key: key, now: now)
             publish(.firing, key: key, rule: rule, now: now, wall: wall, into: &output)
         case .resolved:
             instances[key]?.deferredFiring = false
+            noteStateChange(key: key, now: now)
             publish(.resolved, key: key, rule: rule, now: now, wall: wall, into: &output)
         }
     }
@@ -33,10 +35,12 @@ extension RuleEvaluator {
             reason = "silenced"
         } else if instance.inhibited {
             reason = "inhibited"
+        } else if isFlapping(instance, now: now) {
+            reason = "flapping"
         }
         switch kind {
         case .firing:
-            if reason == "silenced" || reason == "inhibited" {
+            if reason == "silenced" || reason == "inhibited" || reason == "flapping" {
                 instance.deferredFiring = true
             } else if reason == nil, let last = instance.lastNotifiedAt, now - last < rule.notify.cooldown {
                 reason = "cooldown"
@@ -58,7 +62,7 @@ extension RuleEvaluator {
         var notification: AlertNotification?
         if let reason {
             // Held back by policy; "send_resolved is false" and the like are not suppressions.
-            if ["shadow", "silenced", "inhibited", "cooldown", "acknowledged"].contains(reason) {
+            if ["shadow", "silenced", "inhibited", "cooldown", "acknowledged", "flapping"].contains(reason) {
                 suppressedNotifications[rule.id, default: 0] += 1
             }
         } else {
@@ -83,6 +87,21 @@ extension RuleEvaluator {
             labels: rule.labels)
         instance.title = rule.notify.title.render(context)
         instance.body = rule.notify.body.render(context)
+    }
+
+    /// Records a firing or resolution for flap detection.
+    mutating func noteStateChange(key: String, now: Duration) {
+        guard var instance = instances[key] else { return }
+        instance.stateChanges = instance.stateChanges.filter { now - $0 < configuration.flapWindow } + [now]
+        if instance.stateChanges.count > configuration.flapMaxChanges { instance.stateChanges.removeFirst() }
+        if instance.stateChanges.count >= configuration.flapMaxChanges { instance.flapping = true }
+        instances[key] = instance
+    }
+
+    /// Flapping until no state change for a whole ``Configuration/flapWindow``.
+    func isFlapping(_ instance: AlertInstance, now: Duration) -> Bool {
+        guard instance.flapping, let last = instance.stateChanges.last else { return false }
+        return now - last < configuration.flapWindow
     }
 
     func isSilenced(_ instance: AlertInstance, rule: Rule, wall: Date) -> Bool {

@@ -18,6 +18,10 @@ package struct RuleEvaluator: Sendable {
         package var keepResolvedFor: Duration = .seconds(15 * 60)
         /// Persisted alerts older than this are discarded on restore (Prometheus' for-outage-tolerance).
         package var outageTolerance: Duration = .seconds(3600)
+        /// Flap damping (Kibana's model): an alert that fires or resolves this many times within
+        /// ``flapWindow`` is flapping; its pushes stop until it has been stable for ``flapWindow``.
+        package var flapMaxChanges = 6
+        package var flapWindow: Duration = .seconds(15 * 60)
 
         package init() {}
     }
@@ -116,7 +120,10 @@ package struct RuleEvaluator: Sendable {
             }
             guard instance.machine.state.isActive else { continue }
             if instance.deferredFiring {
-                publish(.firing, key: key, rule: rule, now: now, wall: wall, into: &output)
+                // Held back by a silence, an inhibition or flapping: sent once that is over.
+                if !isSilenced(instance, rule: rule, wall: wall), !isInhibited(instance, rule: rule, now: now), !isFlapping(instance, now: now) {
+                    publish(.firing, key: key, rule: rule, now: now, wall: wall, into: &output)
+                }
             } else if rule.notify.repeatInterval > .zero, !instance.isAcknowledged, instance.notifiedEpisode == instance.machine.episode,
                 let last = instance.lastNotifiedAt, now - last >= rule.notify.repeatInterval
             {
