@@ -18,6 +18,8 @@ package struct PushRoutes: Sendable {
     private let now: @Sendable () -> Date
     /// Largest request body the push routes read.
     package static let maxBodyBytes = 16 * 1024
+    /// Most devices the sink keeps (a browser re-posting its subscription does not count twice).
+    package static let maxSubscriptions = 100
 
     package init(
         store: any PushStore, notifier: PushNotifier, signer: VAPIDSigner, configuration: PushConfiguration,
@@ -109,6 +111,11 @@ package struct PushRoutes: Sendable {
             case .failure(let problem):
                 return Self.problem(problem.description, status: .badRequest)
             case .success(let subscription):
+                let existing = try await store.pushSubscriptions()
+                if existing.count >= Self.maxSubscriptions, !existing.contains(where: { $0.id == subscription.id }) {
+                    return Self.problem(
+                        "already \(existing.count) push subscriptions, the most the sink keeps: delete old devices first", status: .conflict)
+                }
                 let created = try await store.savePushSubscription(subscription)
                 await notifier.subscriptionsChanged()
                 let saved = try await store.pushSubscriptions().first { $0.id == subscription.id } ?? subscription

@@ -87,6 +87,23 @@ struct PushRoutesTests {
         }
     }
 
+    @Test func subscriptionsAreCapped() async throws {
+        try await withAPI { client, _ in
+            for index in 0..<PushRoutes.maxSubscriptions {
+                try await client.execute(
+                    uri: "/api/push/subscriptions", method: .post, body: Self.subscriptionBody(endpoint: "https://fcm.googleapis.com/fcm/send/\(index)")
+                ) { response in #expect(response.status == .created) }
+            }
+            try await client.execute(
+                uri: "/api/push/subscriptions", method: .post, body: Self.subscriptionBody(endpoint: "https://fcm.googleapis.com/fcm/send/one-more")
+            ) { response in #expect(response.status == .conflict) }
+            // An existing device re-posting its subscription is fine.
+            try await client.execute(
+                uri: "/api/push/subscriptions", method: .post, body: Self.subscriptionBody(endpoint: "https://fcm.googleapis.com/fcm/send/7")
+            ) { response in #expect(response.status == .ok) }
+        }
+    }
+
     @Test func badRequestsGetClearErrors() async throws {
         try await withAPI { client, _ in
             for (body, words) in [
