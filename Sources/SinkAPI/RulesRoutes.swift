@@ -97,6 +97,10 @@ struct RulesBody: Encodable {
         var mode: String
         var trigger: String
         var inhibitedBy: [String]
+        /// Evaluations whose result was unknown (a missing field), since the sink started.
+        var unknownEvaluations: Int
+        /// Pushes held back (shadow, silenced, inhibited, flapping, cooldown, acknowledged).
+        var suppressedNotifications: Int
     }
 
     var directory: String
@@ -111,7 +115,9 @@ struct RulesBody: Encodable {
         rules = status.rules.map {
             RuleBody(
                 id: $0.id, name: $0.name, description: $0.description, file: $0.file, line: $0.line, severity: $0.severity.rawValue,
-                mode: $0.mode.rawValue, trigger: $0.trigger.name, inhibitedBy: $0.inhibitedBy)
+                mode: $0.mode.rawValue, trigger: $0.trigger.name, inhibitedBy: $0.inhibitedBy,
+                unknownEvaluations: status.unknownEvaluations[$0.id] ?? 0,
+                suppressedNotifications: status.suppressedNotifications[$0.id] ?? 0)
         }
         files = status.files
         problems = status.diagnostics

@@ -36,6 +36,10 @@ package actor RuleEngine: SessionObserver, Service {
         package var files: [RuleLoader.FileReport]
         package var diagnostics: [RuleDiagnostic]
         package var loadedAt: Date
+        /// Per rule: evaluations whose result was unknown (a missing field).
+        package var unknownEvaluations: [String: Int] = [:]
+        /// Per rule: pushes held back (shadow, silenced, inhibited, flapping, cooldown, acknowledged).
+        package var suppressedNotifications: [String: Int] = [:]
     }
 
     private let configuration: Configuration
@@ -195,7 +199,12 @@ package actor RuleEngine: SessionObserver, Service {
 
     // MARK: API
 
-    package func rulesStatus() -> RulesStatus { status }
+    package func rulesStatus() -> RulesStatus {
+        var current = status
+        current.unknownEvaluations = evaluator.unknownEvaluations
+        current.suppressedNotifications = evaluator.suppressedNotifications
+        return current
+    }
 
     /// Active alerts and those resolved in the last 15 minutes.
     package func alerts() -> [AlertSnapshot] { evaluator.alerts() }
