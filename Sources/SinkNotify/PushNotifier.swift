@@ -227,7 +227,7 @@ package actor PushNotifier: AlertConsumer, Service {
             return
         }
         let age = started.timeIntervalSince(message.createdAt)
-        if age > Double(message.ttl) && message.attempts > 0 {
+        if age > Double(message.ttl) {
             await record(message, .dropped(status: nil, error: "expired: not delivered within its TTL of \(message.ttl)s"), outcome: "expired")
             return
         }

@@ -237,6 +237,20 @@ struct PushNotifierTests {
         #expect(refused.delivery.lastStatus == 403 && refused.delivery.lastError?.contains("BadJwtToken") == true)
     }
 
+    @Test func messagesOlderThanTheirTTLAreNotSent() async throws {
+        let harness = try NotifierHarness()
+        try await harness.add(FakeDevice(endpoint: "http://127.0.0.1:9/push/late"))
+        // Queued by a sink that then stayed down longer than the TTL.
+        _ = try await harness.store.enqueuePush(
+            [NewPushMessage(payload: PushPayload(title: "stale", body: "").encoded(), ttl: 60, urgency: "normal", topic: nil, subscriptionID: nil)],
+            now: Date().addingTimeInterval(-3600))
+        try await harness.running {
+            try await eventually("outbox settled") { try await harness.store.pushOutboxCount() == 0 }
+        }
+        #expect(harness.transport.requests.isEmpty)
+        #expect(harness.metrics.value(of: .init("observatory_push_attempts_total", [("outcome", "expired")])) == 1)
+    }
+
     @Test func outboxSurvivesARestart() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("push-\(UUID().uuidString).sqlite").path
         let phone = FakeDevice(endpoint: "http://127.0.0.1:9/push/restart")
