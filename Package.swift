@@ -155,6 +155,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SinkRulesTests",
+            dependencies: ["SinkCore", "SinkRules", "SinkTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SinkNotifyTests",
             dependencies: [
                 "SinkCore", "SinkNotify", "SinkStore",
@@ -183,12 +189,6 @@ let package = Package(
         .testTarget(
             name: "ObservatoryToolsTests",
             dependencies: ["ObservatoryTools"],
-            resources: [.copy("Fixtures")],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "SinkRulesTests",
-            dependencies: ["SinkCore", "SinkRules", "SinkTesting"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# The project's test command: Swift unit and integration tests, then the end-to-end tests with
-# real outside OTLP clients (Python OpenTelemetry SDK exporters, the otelcol-contrib collector).
-# Python packages go into .venv (created on first run from tests/e2e/requirements.txt).
+# The project's test command:
+#   1. Swift unit and integration tests (swift test)
+#   2. end-to-end tests with real outside peers: the Python OpenTelemetry SDK exporters, the
+#      otelcol-contrib collector, `observatory hook`, a fake Web Push service (tests/e2e)
+#   3. the dashboard: committed bundle fresh and type-checked, then browser tests with Playwright
+#      driving Debian chromium against the real sink (tests/browser)
+# Python packages go into .venv and tests/browser/.venv (made on first run from the requirements).
+# System packages: .ci/run installs them (libsqlite3-dev; dashboard/scripts/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +16,10 @@ swift build --build-tests
 echo "== swift test"
 swift test --skip-build
 
+bin="$(swift build --show-bin-path)"
+export OBSERVATORY_SINK_BIN="${OBSERVATORY_SINK_BIN:-$bin/observatory-sink}"
+export OBSERVATORY_BIN="${OBSERVATORY_BIN:-$bin/observatory}"
+
 echo "== end-to-end tests (tests/e2e)"
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ] || ! cmp -s tests/e2e/requirements.txt .venv/.requirements 2>/dev/null; then
@@ -18,5 +27,7 @@ if [ ! -x .venv/bin/python ] || ! cmp -s tests/e2e/requirements.txt .venv/.requi
   .venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
   cp tests/e2e/requirements.txt .venv/.requirements
 fi
-OBSERVATORY_SINK_BIN="${OBSERVATORY_SINK_BIN:-$(swift build --show-bin-path)/observatory-sink}" \
-  .venv/bin/python -m pytest tests/e2e -q
+.venv/bin/python -m pytest tests/e2e -q
+
+echo "== dashboard and browser tests (tests/browser)"
+tests/browser/run.sh
