@@ -2,8 +2,9 @@ import Foundation
 
 /// A change of one alert instance, as the rule engine publishes it to the live view and to the
 /// notification stage. `notification` is what to push; it is `nil` when the change must not reach
-/// the phone (shadow mode, silenced, inhibited, cooldown, acknowledged), and `suppressedBecause`
-/// then says why.
+/// the phone now (shadow mode, silenced, inhibited, cooldown, acknowledged, quiet hours, group_wait),
+/// and `suppressedBecause` then says why. Notifications held by quiet hours or `group_wait` come
+/// later as one event whose notification summarises them (``AlertNotification/count``).
 package struct AlertEvent: Sendable, Hashable, Codable {
     /// What happened to the instance.
     package enum Kind: String, Sendable, Hashable, Codable {
@@ -94,13 +95,22 @@ package struct AlertNotification: Sendable, Hashable, Codable {
     package var collapseKey: String
     /// Pushes this instance would have sent but did not (cooldown) since its last push.
     package var suppressedSinceLast: Int
+    /// Alert notifications this one stands for: more than 1 for a `group_wait` batch or a
+    /// quiet-hours summary, whose `title` and `body` then summarise them.
+    package var count: Int
+    /// The titles of the notifications a batch or summary stands for (empty for a single one).
+    package var items: [String]
 
-    package init(title: String, body: String, severity: String, collapseKey: String, suppressedSinceLast: Int) {
+    package init(
+        title: String, body: String, severity: String, collapseKey: String, suppressedSinceLast: Int, count: Int = 1, items: [String] = []
+    ) {
         self.title = title
         self.body = body
         self.severity = severity
         self.collapseKey = collapseKey
         self.suppressedSinceLast = suppressedSinceLast
+        self.count = count
+        self.items = items
     }
 }
 

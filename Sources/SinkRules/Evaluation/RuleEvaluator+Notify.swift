@@ -22,7 +22,8 @@ extension RuleEvaluator {
     }
 
     /// Renders the instance's notification and sends it unless shadow mode, a silence, an
-    /// inhibition, the cooldown or `send_resolved` holds it back (counted per rule).
+    /// inhibition, flapping, the cooldown or `send_resolved` holds it back (counted per rule); quiet
+    /// hours and `group_wait` hold it for a later summary or batch (``flushHeld(now:wall:into:)``).
     mutating func publish(_ kind: AlertEvent.Kind, key: String, rule: Rule, now: Duration, wall: Date, into output: inout [AlertEvent]) {
         guard var instance = instances[key] else { return }
         render(&instance, rule: rule, wall: wall)
@@ -59,10 +60,16 @@ extension RuleEvaluator {
         case .pending:
             reason = "pending"
         }
+        if reason == nil, kind != .pending {
+            reason = holdIfNeeded(kind, instance, rule: rule, now: now, wall: wall)
+            // A reminder held by quiet hours counts as this interval's reminder (not one per tick).
+            if reason == "quiet hours", kind == .reminder { instance.lastNotifiedAt = now }
+        }
         var notification: AlertNotification?
         if let reason {
-            // Held back by policy; "send_resolved is false" and the like are not suppressions.
-            if ["shadow", "silenced", "inhibited", "cooldown", "acknowledged", "flapping"].contains(reason) {
+            // Held back by policy; "send_resolved is false" and the like are not suppressions, nor
+            // is group_wait (a delay: the push goes out with its batch).
+            if ["shadow", "silenced", "inhibited", "cooldown", "acknowledged", "flapping", "quiet hours"].contains(reason) {
                 suppressedNotifications[rule.id, default: 0] += 1
             }
         } else {

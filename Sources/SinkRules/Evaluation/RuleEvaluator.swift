@@ -35,6 +35,10 @@ package struct RuleEvaluator: Sendable {
     package private(set) var unknownEvaluations: [String: Int] = [:]
     /// Per rule: notifications held back (cooldown, silence, inhibition, shadow).
     package internal(set) var suppressedNotifications: [String: Int] = [:]
+    /// Per rule: pushes held by quiet hours, sent as one summary when they end.
+    var quietHeld: [String: [HeldNotification]] = [:]
+    /// Per rule: firing pushes waiting for `group_wait`, sent as one push.
+    var groupBatches: [String: GroupBatch] = [:]
     /// When each rule was loaded: absence is never measured from before it.
     private var loadedAt: [String: Duration] = [:]
     /// When the engine first saw each session.
@@ -130,6 +134,7 @@ package struct RuleEvaluator: Sendable {
                 publish(.reminder, key: key, rule: rule, now: now, wall: wall, into: &output)
             }
         }
+        flushHeld(now: now, wall: wall, into: &output)
         collectGarbage(now: now)
         return output
     }

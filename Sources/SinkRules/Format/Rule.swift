@@ -1,3 +1,5 @@
+import Foundation
+
 /// One alert rule, as loaded and checked from a rule file (rules-dsl.md §3.4).
 package struct Rule: Sendable {
     package enum Mode: String, Sendable, Hashable, CaseIterable { case notify, shadow }
@@ -101,8 +103,6 @@ package struct WindowTrigger: Sendable {
 
 /// How and when an instance notifies (rules-dsl.md §3.9).
 package struct NotifyPolicy: Sendable {
-    package enum QuietHours: String, Sendable, CaseIterable { case respect, ignore }
-
     package var title: NotificationTemplate
     package var body: NotificationTemplate
     package var channels: [String] = []
@@ -113,8 +113,40 @@ package struct NotifyPolicy: Sendable {
     package var repeatInterval = Duration.zero
     /// nil: the default (true, false for event rules).
     package var sendResolved: Bool?
-    /// Parsed and checked; batching is not implemented yet (`rules check` warns).
+    /// Firing pushes of the rule's instances that come within this long of the first are sent as
+    /// one push (the first waits this long); zero: each at once.
     package var groupWait = Duration.zero
-    /// Parsed and checked; quiet hours are not implemented yet.
-    package var quietHours = QuietHours.respect
+    /// When pushes are held and then summarised; nil (`respect`, `ignore` or absent): never.
+    package var quietHours: QuietHours?
+}
+
+/// A daily window in which a rule's pushes are held, then sent as one summary when it ends.
+package struct QuietHours: Sendable, Hashable {
+    /// Minutes after midnight, in `timeZone`; `end` may be 1440 (`24:00`). `start > end` spans
+    /// midnight.
+    package var start: Int
+    package var end: Int
+    package var timeZone: TimeZone
+    /// Weekdays (1 = Sunday … 7 = Saturday, as `Calendar`) on which the window *starts*; empty: every day.
+    package var days: Set<Int> = []
+
+    package init(start: Int, end: Int, timeZone: TimeZone, days: Set<Int> = []) {
+        self.start = start
+        self.end = end
+        self.timeZone = timeZone
+        self.days = days
+    }
+
+    /// Whether `date` falls inside the window. A window spanning midnight belongs to the day it starts.
+    package func contains(_ date: Date) -> Bool {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.hour, .minute, .weekday], from: date)
+        let minute = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        let weekday = parts.weekday ?? 1
+        let yesterday = weekday == 1 ? 7 : weekday - 1
+        func startsOn(_ day: Int) -> Bool { days.isEmpty || days.contains(day) }
+        if start < end { return minute >= start && minute < end && startsOn(weekday) }
+        return (minute >= start && startsOn(weekday)) || (minute < end && startsOn(yesterday))
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Reads one rule file into checked ``Rule``s and reports **every** problem with its position
@@ -171,9 +172,6 @@ package struct RuleFileParser {
         if case .absence = trigger, let absence = value("absence")?.mapping, absence["while"] == nil {
             add(entries.first { $0.key == "absence" }!.keyNode, severity: .warning, code: "W203", "absence trigger without 'while:' guard; it will also fire for idle sessions")
         }
-        if notify.groupWait > .zero, let node = value("notify")?.mapping?["group_wait"] {
-            add(node, severity: .warning, code: "W901", "group_wait is not implemented yet; each instance notifies on its own")
-        }
         if notify.repeatInterval > .zero, notify.repeatInterval < notify.cooldown, let node = value("notify")?.mapping?["repeat_interval"] {
             add(node, severity: .warning, code: "W404", "repeat_interval is shorter than cooldown; reminders come every cooldown")
         }
@@ -323,12 +321,90 @@ package struct RuleFileParser {
             case "cooldown": policy.cooldown = duration(entry.value) ?? policy.cooldown
             case "repeat_interval": policy.repeatInterval = duration(entry.value) ?? .zero
             case "send_resolved": policy.sendResolved = bool(entry.value)
-            case "group_wait": policy.groupWait = duration(entry.value) ?? .zero
-            default: policy.quietHours = enumeration(entry.value, NotifyPolicy.QuietHours.self) ?? .respect
+            case "group_wait":
+                policy.groupWait = duration(entry.value) ?? .zero
+                if policy.groupWait > .seconds(3600) {
+                    add(entry.value, code: "E105", "group_wait must be at most 1h (the first push waits this long)")
+                }
+            default: policy.quietHours = quietHours(entry.value)
             }
         }
         if !hasTitle { add(node, code: "E102", "notify needs a 'title'") }
         return policy
+    }
+
+    static let weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+
+    /// `respect` | `ignore` (no window of the rule's own) or `{start, end, timezone, days}`.
+    private mutating func quietHours(_ node: Node) -> QuietHours? {
+        if let text = node.scalar?.string {
+            if !["respect", "ignore"].contains(text) {
+                add(node, code: "E104", "quiet_hours is respect, ignore or a mapping {start: \"22:00\", end: \"07:00\", timezone: Europe/Berlin, days: [mon, fri]}")
+            }
+            return nil
+        }
+        guard let entries = entries(node, in: "quiet_hours", allowed: ["start", "end", "timezone", "days"]) else { return nil }
+        func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
+        var ok = true
+        func time(_ key: String) -> Int? {
+            guard let valueNode = value(key) else {
+                add(node, code: "E102", "quiet_hours needs '\(key)' (a time like \"07:00\")")
+                ok = false
+                return nil
+            }
+            guard let text = string(valueNode) else {
+                ok = false
+                return nil
+            }
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 2, parts[0].count <= 2, parts[1].count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]),
+                (0...59).contains(minute), (0...23).contains(hour) || (hour == 24 && minute == 0)
+            {
+                return hour * 60 + minute
+            }
+            add(valueNode, code: "E105", "invalid time '\(text)' in quiet_hours; use HH:MM from 00:00 to 24:00")
+            ok = false
+            return nil
+        }
+        let start = time("start")
+        let end = time("end")
+        if let start, let end, start % 1440 == end % 1440 {
+            add(value("end")!, code: "E105", "quiet_hours start and end are the same time; the window would be empty or the whole day")
+            ok = false
+        }
+        var timeZone = TimeZone.current
+        if let zoneNode = value("timezone"), let text = string(zoneNode), text != "local" {
+            if let zone = TimeZone(identifier: text) {
+                timeZone = zone
+            } else {
+                add(zoneNode, code: "E104", "unknown time zone '\(text)'; use an IANA name such as Europe/Berlin, UTC, or local")
+                ok = false
+            }
+        }
+        var days: Set<Int> = []
+        if let daysNode = value("days") {
+            for dayNode in daysNode.sequence ?? [daysNode] {
+                guard let text = string(dayNode) else {
+                    ok = false
+                    continue
+                }
+                let bounds = text.lowercased().split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                let numbers = bounds.map { bound in Self.weekdays.firstIndex { $0 == bound || (bound.count == 3 && $0.hasPrefix(bound)) } }
+                guard (1...2).contains(numbers.count), let first = numbers.first!, let last = numbers.last! else {
+                    add(dayNode, code: "E104", "unknown day '\(text)' in quiet_hours; use mon, tue, … or a range like mon:fri")
+                    ok = false
+                    continue
+                }
+                var day = first
+                while true {
+                    days.insert(day + 1)
+                    if day == last { break }
+                    day = (day + 1) % 7
+                }
+            }
+        }
+        guard ok, let start, let end else { return nil }
+        return QuietHours(start: start, end: end, timeZone: timeZone, days: days)
     }
 
     // MARK: Values
