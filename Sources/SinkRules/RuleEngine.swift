@@ -38,7 +38,7 @@ package actor RuleEngine: SessionObserver, Service {
         package var loadedAt: Date
         /// Per rule: evaluations whose result was unknown (a missing field).
         package var unknownEvaluations: [String: Int] = [:]
-        /// Per rule: pushes held back (shadow, silenced, inhibited, flapping, cooldown, acknowledged).
+        /// Per rule: pushes held back (shadow, silenced, inhibited, flapping, cooldown, acknowledged, quiet hours).
         package var suppressedNotifications: [String: Int] = [:]
     }
 

@@ -33,7 +33,7 @@ package struct RuleEvaluator: Sendable {
     package private(set) var silences: [String: Silence] = [:]
     /// Per rule: evaluations whose result was unknown (a missing field), counted, never an error.
     package private(set) var unknownEvaluations: [String: Int] = [:]
-    /// Per rule: notifications held back (cooldown, silence, inhibition, shadow).
+    /// Per rule: notifications held back (cooldown, silence, inhibition, shadow, flapping, quiet hours).
     package internal(set) var suppressedNotifications: [String: Int] = [:]
     /// Per rule: pushes held by quiet hours, sent as one summary when they end.
     var quietHeld: [String: [HeldNotification]] = [:]
