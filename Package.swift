@@ -136,6 +136,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The rule engine benchmark (`bench/rules.sh`): evaluation cost per event and timer lateness.
+        .executableTarget(
+            name: "RulesBench",
+            dependencies: ["SinkCore", "SinkRules", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // Test support: OTLP builders, a manual clock, recorders.
         .target(
             name: "SinkTesting",
