@@ -1,3 +1,5 @@
+import SinkCore
+
 /// A rule unit-test file, `rules/tests/*_test.yaml` (rules-dsl.md §3.14, promtool style):
 ///
 /// ```yaml
@@ -41,25 +43,8 @@ struct RuleTestFile: Decodable {
         var session: String
         var kind: String
         var name: String?
-        var attrs: [String: AttributeSeed]?
-    }
-
-    /// A scalar attribute value as YAML spells it.
-    enum AttributeSeed: Decodable {
-        case bool(Bool), int(Int64), double(Double), string(String)
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(Bool.self) {
-                self = .bool(value)
-            } else if let value = try? container.decode(Int64.self) {
-                self = .int(value)
-            } else if let value = try? container.decode(Double.self) {
-                self = .double(value)
-            } else {
-                self = .string(try container.decode(String.self))
-            }
-        }
+        /// Scalar attribute values as YAML spells them (decoded as bool, integer, number, else text).
+        var attrs: [String: AttributeValue]?
     }
 
     struct ExpectedAlert: Decodable {

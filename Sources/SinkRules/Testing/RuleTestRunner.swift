@@ -149,14 +149,7 @@ package enum RuleTestRunner {
     private static func sessionEvent(_ input: RuleTestFile.Event, time: Date) -> SessionEvent {
         var facts = EventFacts()
         var attributes: [String: AttributeValue] = [:]
-        for (key, seed) in input.attrs ?? [:] {
-            let value: AttributeValue =
-                switch seed {
-                case .bool(let v): .bool(v)
-                case .int(let v): .int(v)
-                case .double(let v): .double(v)
-                case .string(let v): .string(v)
-                }
+        for (key, value) in input.attrs ?? [:] {
             switch key {
             case "exit_code": facts.exitCode = value.number.map { Int($0) }
             case "exit_signal": facts.exitSignal = value.number.map { Int($0) }
