@@ -194,6 +194,31 @@ struct NotificationPolicyTests {
         #expect(lone.collapseKey == "finished|api")
     }
 
+    @Test("group_wait: an alert silenced while its batch waits is left out, and pushed when the silence ends")
+    func groupWaitSilenced() throws {
+        let yaml = """
+            version: 1
+            rules:
+              - id: stalled
+                state: { when: 'session.status == "working"' }
+                notify: { title: "{{ session.name }} stalled", group_wait: 30s }
+            """
+        var h = try EvaluatorHarness(yaml)
+        h.event(.userPrompt, "s1")
+        h.event(.userPrompt, "s2")
+        #expect(h.output.filter { $0.1.kind == .firing }.map(\.1.suppressedBecause) == ["group_wait", "group_wait"])
+        h.advance(to: 10)
+        h.evaluator.addSilence(
+            Silence(id: "m", matchers: [.init(name: "session", op: .equal, value: "s2")], startsAt: h.wall, endsAt: h.wall + 50))
+        h.advance(to: 30)
+        #expect(h.sent == ["30 stalled firing"])
+        #expect(h.notifications.last?.notification?.title == "agent-s1 stalled")
+        h.advance(to: 60)
+        h.advance(to: 90)  // the silence ended at 60: s2 goes out after its own group_wait
+        #expect(h.sent == ["30 stalled firing", "90 stalled firing"])
+        #expect(h.notifications.last?.notification?.title == "agent-s2 stalled")
+    }
+
     @Test("group_wait: no batching across rules; each rule's batch has its own deadline")
     func groupWaitPerRule() throws {
         var h = try EvaluatorHarness(Self.finished)

@@ -46,7 +46,7 @@ extension RuleEvaluator {
             guard let batch = groupBatches[ruleID], now >= batch.deadline else { continue }
             groupBatches[ruleID] = nil
             guard let rule = ruleSet.rule(id: ruleID), rule.mode == .notify else { continue }
-            let items = batch.items.filter { stillWorthSending($0, rule: rule) }
+            let items = releasable(batch.items, rule: rule, now: now, wall: wall)
             guard !items.isEmpty else { continue }
             if let quiet = rule.notify.quietHours, quiet.contains(wall) {
                 // Quiet hours began while the batch waited: it joins the summary.
@@ -62,10 +62,26 @@ extension RuleEvaluator {
                 continue
             }
             if let quiet = rule.notify.quietHours, quiet.contains(wall) { continue }
-            let items = quietHeld[ruleID]!.filter { stillWorthSending($0, rule: rule) }
+            let items = releasable(quietHeld[ruleID]!, rule: rule, now: now, wall: wall)
             quietHeld[ruleID] = nil
             guard !items.isEmpty else { continue }
             send(items, rule: rule, summary: true, now: now, wall: wall, into: &output)
+        }
+    }
+
+    /// The held pushes still worth sending; a firing one whose alert got silenced or inhibited
+    /// meanwhile waits for that to end instead, like any firing push held by a silence.
+    private mutating func releasable(_ items: [HeldNotification], rule: Rule, now: Duration, wall: Date) -> [HeldNotification] {
+        items.filter { item in
+            guard stillWorthSending(item, rule: rule) else { return false }
+            guard var instance = instances[item.key] else { return true }
+            guard isSilenced(instance, rule: rule, wall: wall) || isInhibited(instance, rule: rule, now: now) else { return true }
+            if item.kind == .firing, instance.machine.state.isActive, instance.machine.episode == item.episode {
+                instance.deferredFiring = true
+                instances[item.key] = instance
+            }
+            suppressedNotifications[rule.id, default: 0] += 1
+            return false
         }
     }
 
