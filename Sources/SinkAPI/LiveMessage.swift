@@ -30,8 +30,9 @@ package struct LiveMessage: Sendable {
         let event = stored.event
         writer.beginObject()
         writer.key("agent"); writer.string(event.agent.rawValue)
-        writer.key("attributes"); writer.raw(event.attributes.jsonText)
-        writer.key("facts"); writer.raw(event.facts.jsonText)
+        let payload = event.payload
+        writer.key("attributes"); writer.raw(payload.attributes)
+        writer.key("facts"); writer.raw(payload.facts)
         writer.key("kind"); writer.string(event.kind.rawValue)
         writer.key("name"); writer.string(event.name)
         writer.key("receivedAt"); writer.string(APIRepresentation.timestamp(stored.receivedAt))

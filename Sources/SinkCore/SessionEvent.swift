@@ -15,9 +15,43 @@ package struct SessionEvent: Sendable, Hashable {
     package var time: Date
     /// Identifies the record, so a batch that an exporter sends again is not counted twice.
     package var dedupKey: UInt64
-    package var facts: EventFacts
+    package var facts: EventFacts {
+        didSet { encodedPayload = nil }
+    }
     /// The record's attributes minus the ones repeated on every record, values capped in length.
-    package var attributes: [String: AttributeValue]
+    package var attributes: [String: AttributeValue] {
+        didSet { encodedPayload = nil }
+    }
+    /// ``facts`` and ``attributes`` as the JSON the store writes, when already encoded (see
+    /// ``encodePayload()``); `nil` means "encode when needed". Derived: not part of equality.
+    package private(set) var encodedPayload: EncodedPayload?
+
+    /// JSON text of an event's facts and attributes.
+    package struct EncodedPayload: Sendable {
+        package var facts: String
+        package var attributes: String
+    }
+
+    /// Encodes ``facts`` and ``attributes`` now, so that whoever stores the event later does not have to.
+    package mutating func encodePayload() {
+        encodedPayload = EncodedPayload(facts: facts.jsonText, attributes: attributes.jsonText)
+    }
+
+    /// The JSON the store writes: the one encoded in advance, or made now.
+    package var payload: EncodedPayload {
+        encodedPayload ?? EncodedPayload(facts: facts.jsonText, attributes: attributes.jsonText)
+    }
+
+    package static func == (lhs: SessionEvent, rhs: SessionEvent) -> Bool {
+        lhs.sessionID == rhs.sessionID && lhs.agent == rhs.agent && lhs.kind == rhs.kind && lhs.name == rhs.name
+            && lhs.source == rhs.source && lhs.time == rhs.time && lhs.dedupKey == rhs.dedupKey && lhs.facts == rhs.facts
+            && lhs.attributes == rhs.attributes
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(dedupKey)
+        hasher.combine(sessionID)
+    }
 
     package init(
         sessionID: String, agent: AgentKind, kind: EventKind, name: String, source: EventSource, time: Date,

@@ -60,6 +60,9 @@ package struct Normalizer: Sendable {
                 }
             }
         }
+        // Encode what the store writes here, on the request's task, rather than in the store's
+        // single writer: requests are normalized in parallel, commits are serial.
+        for index in batch.events.indices { batch.events[index].encodePayload() }
         return batch
     }
 
@@ -122,8 +125,9 @@ package struct Normalizer: Sendable {
     /// (`claude_code.user_prompt`), else the `event.name` attribute, else `log`.
     static func eventName(eventNameField: String, body: String?, attributes: Attributes) -> String {
         let attributeName = attributes.string("event.name")
-        if !eventNameField.isEmpty, eventNameField.contains(".") || attributeName == nil { return eventNameField }
-        if let body, body.count <= 128, body.contains("."), !body.contains(" ") { return body }
+        let dot = UInt8(ascii: "."), space = UInt8(ascii: " ")
+        if !eventNameField.isEmpty, eventNameField.utf8.contains(dot) || attributeName == nil { return eventNameField }
+        if let body, body.utf8.count <= 128, body.utf8.contains(dot), !body.utf8.contains(space) { return body }
         if let attributeName { return attributeName }
         if !eventNameField.isEmpty { return eventNameField }
         return "log"

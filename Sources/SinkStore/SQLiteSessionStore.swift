@@ -189,10 +189,11 @@ package final class SQLiteSessionStore: SessionStore {
                         (session_id, received_at, time, agent, kind, name, source, dedup_key, facts, attributes)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            let payload = event.payload
             try statement.execute(arguments: [
                 event.sessionID, receivedAt.timeIntervalSince1970, event.time.timeIntervalSince1970,
                 event.agent.rawValue, event.kind.rawValue, event.name, event.source.rawValue,
-                Int64(bitPattern: event.dedupKey), event.facts.jsonText, event.attributes.jsonText,
+                Int64(bitPattern: event.dedupKey), payload.facts, payload.attributes,
             ])
             guard db.changesCount > 0 else { return nil }
             return StoredEvent(seq: db.lastInsertedRowID, receivedAt: receivedAt, event: event)
