@@ -22,7 +22,7 @@ package enum AttributeValue: Sendable, Hashable {
         switch self {
         case .int(let value): Double(value)
         case .double(let value): value.isFinite ? value : nil
-        case .string(let value): Double(value.trimmingWhitespace()).flatMap { $0.isFinite ? $0 : nil }
+        case .string(let value): (Double(value) ?? Double(value.trimmingWhitespace())).flatMap { $0.isFinite ? $0 : nil }
         case .bool: nil
         }
     }
@@ -34,6 +34,8 @@ package enum AttributeValue: Sendable, Hashable {
         case .bool(let value): value
         case .int(let value): value == 0 ? false : value == 1 ? true : nil
         case .double: nil
+        case .string("true"), .string("1"): true
+        case .string("false"), .string("0"): false
         case .string(let value):
             switch value.trimmingWhitespace().lowercased() {
             case "true", "1", "yes": true
