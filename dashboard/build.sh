@@ -37,8 +37,16 @@ mkdir -p "$out/assets"
 echo "== esbuild"
 NODE_PATH="$NODE_MODULES_DIR" esbuild src/main.tsx --bundle --minify --format=iife --target=es2020 \
   --jsx=automatic --define:process.env.NODE_ENV='"production"' --legal-comments=none \
-  --charset=utf8 --log-level=warning --entry-names='[name]-[hash]' --outdir="$out/assets"
+  --charset=utf8 --log-level=warning --entry-names='[name]' --outdir="$out/assets"
 
+# Content-hashed names, computed here: esbuild's [hash] also covers the input paths, which include
+# the checkout's depth below /usr/share/nodejs, so the same source built in another directory would
+# get another name and the --check would report a stale bundle that is not.
+for ext in js css; do
+  [ -f "$out/assets/main.$ext" ] || { echo "build.sh: esbuild did not write main.$ext" >&2; exit 1; }
+  h="$(sha256sum "$out/assets/main.$ext" | cut -c1-10)"
+  mv "$out/assets/main.$ext" "$out/assets/main-$h.$ext"
+done
 js="$(cd "$out" && ls assets/main-*.js)"
 css="$(cd "$out" && ls assets/main-*.css)"
 [ -n "$js" ] && [ -n "$css" ] || { echo "build.sh: esbuild did not write the JS and CSS bundles" >&2; exit 1; }
