@@ -148,3 +148,32 @@ def test_collector_through_sink_crash_loses_and_duplicates_nothing(sink_factory,
     check_delivered(sink, sessions, timeout=45)
     assert col.stop() == 0
     assert "Permanent error" not in col.log_text()
+
+
+def test_collector_through_overloaded_sink_loses_nothing(sink_factory, collector_factory, tmp_path):
+    """The sink takes one request at a time (ingest.max_concurrent_requests: 1); the collector's
+    exporter sends from its 10 queue consumers at once, so most requests are refused with 503 +
+    Retry-After. The exporter's retry (which honours Retry-After) delivers every record, once."""
+    from test_sdk_exporters import _prom_value
+
+    cfg = tmp_path / "one-at-a-time.yaml"
+    cfg.write_text("ingest: { max_concurrent_requests: 1 }\n")
+    sessions = make_sessions(5000)
+    lines = interleaved_lines(sessions)
+    inp = tmp_path / "claude-events.jsonl"
+    sink = sink_factory.new()
+    sink.start(extra_args=["--config", str(cfg)])
+    col = collector_factory(config_yaml(inp, sink.ingest_url, batch=False, fast_retry=True)).start()
+    col.wait_log("Everything is ready")
+    write_lines(inp, lines)
+
+    check_delivered(sink, sessions, timeout=50)
+    text = sink.metrics_text()
+    refused = _prom_value(text, "observatory_requests_total", signal="logs", code="503") or 0
+    accepted = _prom_value(text, "observatory_requests_total", signal="logs", code="200") or 0
+    assert refused > 0, f"the sink was never overloaded:\n{text}"
+    print(f"\ncollector vs one-at-a-time sink: {accepted:.0f} requests 200, {refused:.0f} answered 503; "
+          f"{len(lines)} records delivered, none lost or doubled")
+    assert col.stop() == 0
+    log = col.log_text()
+    assert "Permanent error" not in log and "dropped" not in log, log[-3000:]
