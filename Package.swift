@@ -200,3 +200,17 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets for the decoders and parsers (scripts/fuzz.sh). Declared only when
+// OBSERVATORY_FUZZ is set, so ordinary builds and tests never compile them:
+//   OBSERVATORY_FUZZ=1 swift build -c release --scratch-path .build-fuzz --product observatory-fuzz \
+//     -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
+if Context.environment["OBSERVATORY_FUZZ"] != nil {
+    package.products.append(.executable(name: "observatory-fuzz", targets: ["ObservatoryFuzz"]))
+    package.targets.append(
+        .executableTarget(
+            name: "ObservatoryFuzz",
+            dependencies: ["SinkCore", "SinkOTLP", "SinkNormalize", "SinkRules"],
+            swiftSettings: swiftSettings
+        ))
+}

@@ -1,0 +1,104 @@
+import Foundation
+import SinkCore
+import SinkNormalize
+import SinkOTLP
+import SinkRules
+
+/// libFuzzer entry points for the sink's parsers of untrusted input. Built only with
+/// `OBSERVATORY_FUZZ=1` and `-sanitize=fuzzer` (see `scripts/fuzz.sh`); `FUZZ_TARGET` picks one:
+///
+/// | target | input | code under test |
+/// |---|---|---|
+/// | `otlp-protobuf` | first byte picks logs/metrics/traces, the rest is the body | `OTLPRequest` protobuf decoding, `Normalizer`, each event's stored JSON |
+/// | `otlp-json` | same, OTLP/JSON body | `OTLPRequest` JSON decoding (hex ids), `Normalizer`, stored JSON |
+/// | `rules` | a rule file (UTF-8) | `RuleFileParser` (YAML, validation, every expression and template in it) |
+/// | `expr` | an expression (UTF-8) | `Expression.compile` in every scope, then evaluation against a fixed session and event |
+enum FuzzTarget: String, CaseIterable {
+    case otlpProtobuf = "otlp-protobuf"
+    case otlpJSON = "otlp-json"
+    case rules
+    case expr
+
+    static let selected: FuzzTarget = {
+        let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
+        guard let target = FuzzTarget(rawValue: name) else {
+            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
+            FileHandle.standardError.write(Data("FUZZ_TARGET must be one of: \(names) (got \"\(name)\")\n".utf8))
+            exit(2)
+        }
+        return target
+    }()
+
+    func run(_ bytes: UnsafeRawBufferPointer) {
+        switch self {
+        case .otlpProtobuf: Self.otlp(bytes, encoding: .protobuf)
+        case .otlpJSON: Self.otlp(bytes, encoding: .json)
+        case .rules: Self.rules(String(decoding: bytes, as: UTF8.self))
+        case .expr: Self.expr(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    static let normalizer = Normalizer()
+    static let receivedAt = Date(timeIntervalSince1970: 1_790_000_000)
+
+    static func otlp(_ bytes: UnsafeRawBufferPointer, encoding: OTLPEncoding) {
+        guard let first = bytes.first else { return }
+        let signal = OTLPSignal.allCases[Int(first) % OTLPSignal.allCases.count]
+        let body = Data(bytes.dropFirst())
+        guard let request = try? OTLPRequest(signal: signal, encoding: encoding, body: body) else { return }
+        _ = request.recordCount
+        let batch = normalizer.normalize(request, receivedAt: receivedAt)
+        for event in batch.events {
+            _ = event.payload
+        }
+    }
+
+    static func rules(_ text: String) {
+        _ = RuleFileParser.parse(text, file: "fuzz.yaml")
+    }
+
+    static let context: ExprContext = {
+        var session = Session(id: "s1", agent: .codex, firstSeen: receivedAt)
+        session.name = "web"
+        session.model = "gpt-5"
+        let event = RuleEvent(
+            sessionID: "s1", kind: "api_error", name: "codex.api_request", agent: "codex", source: "logs", time: receivedAt,
+            attrs: [
+                "status_code": .int(529), "error": .string("Overloaded"), "duration_ms": .double(2100.5), "success": .bool(false),
+                "tool_name": .string("Bash"),
+            ])
+        return ExprContext(session: SessionView(session, now: receivedAt.addingTimeInterval(30)), event: event, value: 3)
+    }()
+
+    static func expr(_ text: String) {
+        for scope in [ExprScope.sessionOnly, .withEvent, .withValue, ExprScope(event: true, value: true)] {
+            guard let expression = try? Expression.compile(text, scope: scope, expecting: nil) else { continue }
+            _ = expression.evaluate(in: context)
+            _ = expression.truth(in: context)
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let target = FuzzTarget.selected
+    target.run(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size))
+    return 0
+}
+
+/// SwiftPM links an executable target with `--defsym main=<Module>_main` (its entry point renamed so
+/// tests can link the module). There is no Swift `main` here (`-parse-as-library`); this entry point
+/// hands over to libFuzzer's driver, which parses the usual libFuzzer flags.
+@_cdecl("ObservatoryFuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    _ = FuzzTarget.selected  // a wrong FUZZ_TARGET fails before fuzzing starts
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzzTestOneInput)
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
