@@ -180,7 +180,19 @@ let package = Package(
         // and must start fast.
         .target(
             name: "ObservatoryTools",
+            dependencies: ["ObservatoryControl"],
+            swiftSettings: swiftSettings
+        ),
+        // The control path's protocol: the helper socket's JSON-lines messages, Unix socket
+        // plumbing and the blocking `HelperClient` (used by the CLI and by the sink). C library only.
+        .target(
+            name: "ObservatoryControl",
             dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ObservatoryControlTests",
+            dependencies: ["ObservatoryControl", "ObservatoryTools"],
             swiftSettings: swiftSettings
         ),
         // The `observatory` executable (argument parsing only).
@@ -194,7 +206,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ObservatoryToolsTests",
-            dependencies: ["ObservatoryTools"],
+            dependencies: ["ObservatoryTools", "ObservatoryControl"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -119,8 +119,8 @@ package indirect enum JSONValue: Sendable, Hashable {
 }
 
 /// Writes ``JSONValue``s as text.
-enum JSONPrinter {
-    static func write(_ value: JSONValue, into out: inout String, indent: String?, level: Int) {
+package enum JSONPrinter {
+    package static func write(_ value: JSONValue, into out: inout String, indent: String?, level: Int) {
         switch value {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -157,7 +157,7 @@ enum JSONPrinter {
         for _ in 0..<level { out += indent }
     }
 
-    static func writeString(_ s: String, into out: inout String) {
+    package static func writeString(_ s: String, into out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {

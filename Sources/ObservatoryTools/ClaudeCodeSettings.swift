@@ -1,3 +1,4 @@
+import ObservatoryControl
 /// What `setup claude-code` writes into a Claude Code `settings.json`: the telemetry environment
 /// (`env`) and one `observatory hook` handler per lifecycle hook event (`hooks`). Everything else
 /// in the file — other env variables, other hooks, other settings — stays as it is.

@@ -1,3 +1,4 @@
+import ObservatoryControl
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

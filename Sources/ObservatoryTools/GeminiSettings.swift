@@ -1,3 +1,4 @@
+import ObservatoryControl
 /// What `setup gemini` writes into a Gemini CLI `settings.json`: the `telemetry` block (on,
 /// local target, OTLP/HTTP to the sink, prompts not logged). Other settings stay as they are.
 package struct GeminiSettings: Sendable {

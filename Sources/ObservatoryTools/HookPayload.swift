@@ -1,3 +1,4 @@
+import ObservatoryControl
 /// Turns one hook payload into a ``HookRecord``.
 ///
 /// - Claude Code (and Gemini CLI, whose hooks use the same field names) write a JSON object on

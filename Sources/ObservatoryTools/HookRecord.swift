@@ -1,3 +1,4 @@
+import ObservatoryControl
 /// One hook invocation as the sink receives it: an OTLP log record whose body is
 /// `observatory.hook`, with the hook's event name, agent, session id and the payload's small
 /// scalar fields as attributes. The sink's `ObservatoryEventAdapter` maps it to a status change.

@@ -1,3 +1,4 @@
+import ObservatoryControl
 /// A JSON settings file as setup edits it: the value, and how the text was laid out (indent,
 /// final newline) so that writing it back changes only what setup changed.
 package struct JSONSettingsDocument: Sendable {

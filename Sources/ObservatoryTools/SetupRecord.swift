@@ -1,3 +1,4 @@
+import ObservatoryControl
 /// What `observatory setup` remembers about a settings file it changed, so that `--remove` takes
 /// out exactly what it added and puts back what it replaced. Kept as JSON in the state directory
 /// (`<state>/setup/<escaped file path>.json`), not in the agent's file (agents validate their

@@ -1,4 +1,5 @@
 import Foundation
+import ObservatoryControl
 import ObservatoryTools
 import Testing
 

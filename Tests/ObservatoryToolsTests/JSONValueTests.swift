@@ -1,3 +1,4 @@
+import ObservatoryControl
 import ObservatoryTools
 import Testing
 

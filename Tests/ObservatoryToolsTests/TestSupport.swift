@@ -1,4 +1,5 @@
 import Foundation
+import ObservatoryControl
 import ObservatoryTools
 
 /// A fresh directory standing in for `HOME` (tests never touch the real home).
