@@ -60,8 +60,8 @@ COPY rules /etc/observatory/rules
 # both servers must listen on all interfaces: the collector reaches ingest over the compose
 # network, and a published port reaches the API through the container's interface. Only the ports
 # you publish are reachable from outside (docker-compose.yaml publishes the API on 127.0.0.1).
-# NOTE: until token authentication lands the sink refuses non-loopback addresses at start
-# ("only loopback addresses ... are allowed"); see docs/getting-started.md.
+# Beyond loopback the sink requires OBSERVATORY_INGEST_TOKEN for ingest (the collector sends it;
+# docker-compose.yaml passes it to both) and a device token login for the dashboard and API.
 # XDG_RUNTIME_DIR: the host's $XDG_RUNTIME_DIR/observatory (the control helper's socket) is
 # mounted at $XDG_RUNTIME_DIR/observatory here, so the socket has the same relative path.
 ENV OBSERVATORY_DATA_DIR=/data \
