@@ -44,6 +44,11 @@ package actor LiveHub: SessionObserver, AlertConsumer {
         return Subscription(id: id, messages: stream, seq: latestSeq)
     }
 
+    /// Subscribes unless `limit` clients are connected already (then `nil`).
+    package func subscribe(ifFewerThan limit: Int) -> Subscription? {
+        continuations.count < limit ? subscribe() : nil
+    }
+
     package func unsubscribe(_ id: Int) {
         continuations.removeValue(forKey: id)?.finish()
         overflowed.remove(id)

@@ -12,16 +12,21 @@ import SinkCore
 /// were skipped); then live messages follow, in commit order. WebSocket pings go out every 15 s and a
 /// peer that does not answer is dropped (the server's auto-ping). Cross-site pages cannot connect:
 /// the `Origin`, when a browser sends one, must name this server (no cross-site WebSocket hijacking).
+/// At most `maxClients` clients at once: one more is accepted and at once closed with 1013 (try
+/// again later). A refused upgrade could only be answered with a bare 400 (Hummingbird's answer to
+/// any failed upgrade), which would tell the client its request was wrong.
 package struct LiveRoutes: Sendable {
     private let hub: LiveHub
     private let reader: any SessionReader
     private let alerts: (any AlertReader)?
     private let logger: Logger
+    private let maxClients: Int
     /// Most events one reconnecting client is sent from the store.
     package static let maxReplay = 10_000
 
-    package init(hub: LiveHub, reader: any SessionReader, alerts: (any AlertReader)?, logger: Logger) {
+    package init(hub: LiveHub, reader: any SessionReader, alerts: (any AlertReader)?, maxClients: Int = 64, logger: Logger) {
         self.hub = hub
+        self.maxClients = maxClients
         self.reader = reader
         self.alerts = alerts
         self.logger = logger
@@ -69,7 +74,10 @@ package struct LiveRoutes: Sendable {
     }
 
     private func serve(since: Int64?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let subscription = await hub.subscribe()
+        guard let subscription = await hub.subscribe(ifFewerThan: maxClients) else {
+            try? await outbound.close(.unknown(1013), reason: "too many live clients")
+            return
+        }
         do {
             try await sendSnapshotAndReplay(since: since, upTo: subscription.seq, outbound: outbound)
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -81,7 +81,8 @@ package struct Sink: Sendable {
             logger: logger.with(component: "rules"))
         await tracker.addObserver(rules)
         rulesRoutes = RulesRoutes(engine: rules)
-        liveRoutes = LiveRoutes(hub: live, reader: reader, alerts: rules, logger: logger.with(component: "live"))
+        liveRoutes = LiveRoutes(
+            hub: live, reader: reader, alerts: rules, maxClients: configuration.maxLiveClients, logger: logger.with(component: "live"))
     }
 
     /// The OTLP/HTTP receiver's router.
@@ -114,6 +115,8 @@ package struct Sink: Sendable {
         let readiness = Readiness(onReady: onReady)
         let ingestApp = Application(
             router: ingestRouter(),
+            // The idle timeout also bounds a slowloris client: the request head must arrive within it.
+            server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.ingestIdleTimeout))),
             configuration: .init(address: .hostname(configuration.ingestHost, port: configuration.ingestPort), serverName: "observatory-sink"),
             onServerRunning: { channel in await readiness.bound(ingest: channel.localAddress?.port ?? 0) },
             logger: logger.with(component: "ingest-http"))
@@ -121,7 +124,7 @@ package struct Sink: Sendable {
         let apiApp = Application(
             router: apiRouter,
             server: .http1WebSocketUpgrade(
-                webSocketRouter: apiRouter, configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .seconds(15))))),
+                webSocketResponder: apiRouter.buildResponder(), idleTimeout: configuration.apiIdleTimeout, pingInterval: .seconds(15)),
             configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "observatory-sink"),
             onServerRunning: { channel in await readiness.bound(api: channel.localAddress?.port ?? 0) },
             logger: logger.with(component: "api-http"))

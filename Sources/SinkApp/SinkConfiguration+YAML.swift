@@ -11,8 +11,8 @@ extension SinkConfiguration {
     ///
     /// ```yaml
     /// data_dir: ~/.local/share/observatory
-    /// ingest: { host: 127.0.0.1, port: 4318, max_request_bytes: 8388608, max_concurrent_requests: 64 }
-    /// api: { host: 127.0.0.1, port: 4320 }
+    /// ingest: { host: 127.0.0.1, port: 4318, max_request_bytes: 8388608, max_concurrent_requests: 64, idle_timeout: 60s }
+    /// api: { host: 127.0.0.1, port: 4320, idle_timeout: 60s, max_live_clients: 64 }
     /// sessions: { idle_after: 5m, end_after: 4h }
     /// store: { max_events: 1000000, max_age: 7d, synchronous: normal, max_pending_events: 250000 }
     /// log_level: info
@@ -44,7 +44,9 @@ extension SinkConfiguration {
                     case "max_request_bytes": receiver.maxRequestBytes = try reader.integer(value, path: "ingest.max_request_bytes")
                     case "max_concurrent_requests":
                         receiver.maxConcurrentRequests = try reader.integer(value, path: "ingest.max_concurrent_requests")
-                    default: throw reader.unknown(key, in: "ingest", at: value, known: "host, port, max_request_bytes, max_concurrent_requests")
+                    case "idle_timeout": ingestIdleTimeout = try reader.duration(value, path: "ingest.idle_timeout")
+                    default:
+                        throw reader.unknown(key, in: "ingest", at: value, known: "host, port, max_request_bytes, max_concurrent_requests, idle_timeout")
                     }
                 }
             case "api":
@@ -52,7 +54,9 @@ extension SinkConfiguration {
                     switch key {
                     case "host": apiHost = try reader.string(value, path: "api.host")
                     case "port": apiPort = try reader.integer(value, path: "api.port")
-                    default: throw reader.unknown(key, in: "api", at: value, known: "host, port")
+                    case "idle_timeout": apiIdleTimeout = try reader.duration(value, path: "api.idle_timeout")
+                    case "max_live_clients": maxLiveClients = try reader.integer(value, path: "api.max_live_clients")
+                    default: throw reader.unknown(key, in: "api", at: value, known: "host, port, idle_timeout, max_live_clients")
                     }
                 }
             case "sessions":

@@ -18,6 +18,14 @@ package struct SinkConfiguration: Sendable {
     /// REST API address. YAML `api.host`/`api.port`, default 127.0.0.1:4320.
     package var apiHost = "127.0.0.1"
     package var apiPort = 4320
+    /// A connection that sends nothing for this long, or has not sent a whole request head this
+    /// long after connecting (slowloris), is closed. YAML `ingest.idle_timeout` / `api.idle_timeout`,
+    /// default 60s each.
+    package var ingestIdleTimeout: Duration = .seconds(60)
+    package var apiIdleTimeout: Duration = .seconds(60)
+    /// Live (`/ws`) clients at once; one more is closed at once with 1013 (try again later). YAML
+    /// `api.max_live_clients`, default 64.
+    package var maxLiveClients = 64
     /// YAML `sessions.idle_after` (default 5m) and `sessions.end_after` (default 4h).
     package var timeouts = SessionTimeouts.default
     /// YAML `store.max_events` (default 1,000,000) and `store.max_age` (default 7d).
@@ -87,6 +95,10 @@ package struct SinkConfiguration: Sendable {
         }
         if receiver.maxRequestBytes < 1024 { problems.append("ingest.max_request_bytes must be at least 1024") }
         if receiver.maxConcurrentRequests < 1 { problems.append("ingest.max_concurrent_requests must be at least 1") }
+        for (name, timeout) in [("ingest.idle_timeout", ingestIdleTimeout), ("api.idle_timeout", apiIdleTimeout)] where timeout < .seconds(1) {
+            problems.append("\(name) must be at least 1s")
+        }
+        if maxLiveClients < 1 { problems.append("api.max_live_clients must be at least 1") }
         if timeouts.idleAfter <= .zero { problems.append("sessions.idle_after must be positive") }
         if timeouts.endAfter <= timeouts.idleAfter { problems.append("sessions.end_after must be longer than sessions.idle_after") }
         if retention.maxEvents < 1000 { problems.append("store.max_events must be at least 1000") }
