@@ -17,7 +17,25 @@ enum ObservatoryMain {
         if arguments.first == "hook", !arguments.contains("--help"), !arguments.contains("-h") {
             runHook(Array(arguments.dropFirst()))
         }
+        if arguments.first == "run" {
+            let beforeCommand = arguments.dropFirst().prefix(while: { $0 != "--" })
+            if !beforeCommand.contains("--help") && !beforeCommand.contains("-h") { runWrapper(Array(arguments.dropFirst())) }
+        }
         ObservatoryCommand.main()
+    }
+
+    /// `observatory run`: parses its own arguments (see ``WrapperOptions``) and exits with the
+    /// agent's status.
+    static func runWrapper(_ arguments: [String]) -> Never {
+        let options: WrapperOptions
+        do {
+            options = try WrapperOptions.parse(arguments)
+        } catch {
+            Terminal.error("\(error.description)\nusage: observatory run [--name NAME] [--id ID] [--grace SECONDS] [--restart-with CMD… --] -- CMD ARGS…")
+            exit(2)
+        }
+        let wrapper = AgentWrapper(options: options, processEnvironment: ObservatoryPaths.processEnvironment())
+        exit(wrapper.run())
     }
 
     /// Runs the hook bridge under a watchdog and exits 0, whatever happens.
@@ -42,6 +60,9 @@ struct ObservatoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "observatory",
         abstract: "Wire AI coding agents to the Agent Observatory and check the wiring.",
-        subcommands: [HookCommand.self, SetupCommand.self, DoctorCommand.self]
+        subcommands: [
+            HookCommand.self, SetupCommand.self, DoctorCommand.self, RunCommand.self, HelperCommand.self,
+            AgentsCommand.self, KillCommand.self, RestartCommand.self,
+        ]
     )
 }

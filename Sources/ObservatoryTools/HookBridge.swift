@@ -69,6 +69,8 @@ package struct HookBridge: Sendable {
     package var spool: HookSpool
     /// Time allowed for the request (connect, send, answer), in milliseconds.
     package var requestBudgetMs: UInt64
+    /// Resource attributes of the request besides `service.name` (the wrapper's agent id and name).
+    package var resourceAttributes: [(String, String)] = []
 
     package init(endpoint: HTTPEndpoint, spool: HookSpool, requestBudgetMs: UInt64 = 150) {
         self.endpoint = endpoint
@@ -91,7 +93,7 @@ package struct HookBridge: Sendable {
         }
         if let record { lines.append(record.otlpJSON.compactText) }
         guard !lines.isEmpty else { return .delivered(count: 0) }
-        let body = HookRecord.exportRequestBody(encodedRecords: lines)
+        let body = HookRecord.exportRequestBody(encodedRecords: lines, resourceAttributes: resourceAttributes)
         let until = deadline ?? Clock.monotonicNanos() + requestBudgetMs * 1_000_000
         let result = TinyHTTP.request(
             "POST", endpoint: endpoint, path: endpoint.path("/v1/logs"), body: Array(body.utf8),
@@ -131,6 +133,11 @@ package struct HookBridge: Sendable {
         // A payload without a session (none at all when run by hand, or unreadable) says nothing
         // about any session: only the spool is flushed.
         var record: HookRecord? = HookPayload.record(payload: payload, agent: agent, timeUnixNano: Clock.unixNanos())
+        // Under `observatory run` the record names its agent too (spooled records are sent later,
+        // possibly under another resource).
+        for (key, value) in HookRecord.agentAttributes(environment: environment) where record != nil {
+            record?.attributes.append((key, .string(value)))
+        }
         if record?.string("session.id") == nil {
             if payloadText?.isEmpty == false { debug(invocation.verbose, "observatory hook: no session id in the payload; not sent") }
             record = nil
@@ -142,7 +149,8 @@ package struct HookBridge: Sendable {
             if let record { HookSpool(path: invocation.spoolPath ?? paths.hookSpool).append([record.otlpJSON.compactText]) }
             return
         }
-        let bridge = HookBridge(endpoint: endpoint, spool: HookSpool(path: invocation.spoolPath ?? paths.hookSpool))
+        var bridge = HookBridge(endpoint: endpoint, spool: HookSpool(path: invocation.spoolPath ?? paths.hookSpool))
+        bridge.resourceAttributes = HookRecord.agentAttributes(environment: environment)
         // Whatever reading stdin took, the request ends 230 ms after start at the latest.
         let deadline = max(started + 230_000_000, Clock.monotonicNanos() + 30_000_000)
         let outcome = bridge.deliver(record, deadline: min(deadline, Clock.monotonicNanos() + bridge.requestBudgetMs * 1_000_000))

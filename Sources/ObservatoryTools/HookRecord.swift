@@ -68,17 +68,28 @@ package struct HookRecord: Sendable, Hashable {
     }
 
     /// An OTLP/JSON `ExportLogsServiceRequest` carrying already-encoded log records (compact
-    /// JSON objects, as the spool keeps them).
-    package static func exportRequestBody(encodedRecords: [String]) -> String {
+    /// JSON objects, as the spool keeps them), under a resource with `service.name` =
+    /// `observatory-hook` and `resourceAttributes` (the `observatory run` agent's id and name).
+    package static func exportRequestBody(encodedRecords: [String], resourceAttributes: [(String, String)] = []) -> String {
         var resource = ""
+        let attributes = [("service.name", "observatory-hook")] + resourceAttributes
         JSONPrinter.write(
-            .object([("attributes", .array([
-                .object([("key", .string("service.name")), ("value", .object([("stringValue", .string("observatory-hook"))]))]),
-            ]))]),
+            .object([("attributes", .array(attributes.map { key, value in
+                .object([("key", .string(key)), ("value", .object([("stringValue", .string(value))]))])
+            }))]),
             into: &resource, indent: nil, level: 0)
         return "{\"resourceLogs\":[{\"resource\":" + resource
             + ",\"scopeLogs\":[{\"scope\":{\"name\":\"observatory.hook\"},\"logRecords\":["
             + encodedRecords.joined(separator: ",") + "]}]}]}"
+    }
+
+    /// The agent's id and name that `observatory run` puts in the environment
+    /// (`OBSERVATORY_AGENT_ID`, `OBSERVATORY_AGENT_NAME`), as attribute pairs; empty outside a wrapper.
+    package static func agentAttributes(environment: [String: String]) -> [(String, String)] {
+        guard let id = environment["OBSERVATORY_AGENT_ID"], !id.isEmpty else { return [] }
+        var out = [("observatory.agent.id", id)]
+        if let name = environment["OBSERVATORY_AGENT_NAME"], !name.isEmpty { out.append(("observatory.agent.name", name)) }
+        return out
     }
 
     /// Reads back a record from its OTLP/JSON `LogRecord` (as written by ``otlpJSON``).
