@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command:
-#   1. Swift unit and integration tests (swift test)
+#   1. Swift unit and integration tests (swift test), then a bounded libFuzzer run (scripts/fuzz.sh)
 #   2. end-to-end tests with real outside peers: the Python OpenTelemetry SDK exporters, the
 #      otelcol-contrib collector, `observatory hook`, a fake Web Push service (tests/e2e)
 #   3. the dashboard: committed bundle fresh and type-checked, then browser tests with Playwright
@@ -15,6 +15,16 @@ swift build --build-tests
 
 echo "== swift test"
 swift test --skip-build
+
+# Coverage-guided fuzzing of the OTLP decoders, rule files and expressions: a bounded run from the
+# committed corpus (its own release build in .build-fuzz, only the modules the targets need).
+fuzz_seconds="${FUZZ_SECONDS:-20}"
+echo "== fuzz (libFuzzer, ${fuzz_seconds}s per target)"
+if [ "$(uname -s)" = Linux ] && [ "$fuzz_seconds" != 0 ]; then
+  scripts/fuzz.sh "$fuzz_seconds"
+else
+  echo "skipped (libFuzzer runs on Linux; FUZZ_SECONDS=0 skips it)"
+fi
 
 bin="$(swift build --show-bin-path)"
 export OBSERVATORY_SINK_BIN="${OBSERVATORY_SINK_BIN:-$bin/observatory-sink}"
