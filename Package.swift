@@ -101,11 +101,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // REST API, health and Prometheus metrics.
+        // Tokens (control and device; `tokens.json`, hashed) and the audit log, shared by the sink
+        // and the `observatory token` command.
+        .target(
+            name: "ObservatoryAuth",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // REST API, live feed, access rules (tokens, Host, Origin), control and auth routes.
         .target(
             name: "SinkAPI",
             dependencies: [
-                "SinkCore", "SinkRules",
+                "SinkCore", "SinkRules", "ObservatoryAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -117,7 +124,7 @@ let package = Package(
             name: "SinkApp",
             dependencies: [
                 "SinkCore", "SinkOTLP", "SinkNormalize", "SinkSessions", "SinkStore", "SinkIngest", "SinkAPI",
-                "SinkNotify", "SinkRules",
+                "SinkNotify", "SinkRules", "ObservatoryAuth", "ObservatoryControl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -130,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "ObservatorySink",
             dependencies: [
-                "SinkApp", "SinkNotify", "SinkRules",
+                "SinkApp", "SinkNotify", "SinkRules", "ObservatoryAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -152,7 +159,7 @@ let package = Package(
             name: "SinkTests",
             dependencies: [
                 "SinkCore", "SinkOTLP", "SinkNormalize", "SinkSessions", "SinkStore", "SinkIngest", "SinkAPI",
-                "SinkApp", "SinkTesting",
+                "SinkApp", "SinkTesting", "ObservatoryAuth",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -199,7 +206,7 @@ let package = Package(
         .executableTarget(
             name: "ObservatoryCLI",
             dependencies: [
-                "ObservatoryTools",
+                "ObservatoryTools", "ObservatoryAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -61,7 +61,7 @@ struct ObservatoryCommand: ParsableCommand {
         commandName: "observatory",
         abstract: "Wire AI coding agents to the Agent Observatory and check the wiring.",
         subcommands: [
-            HookCommand.self, SetupCommand.self, DoctorCommand.self, RunCommand.self, HelperCommand.self,
+            HookCommand.self, SetupCommand.self, DoctorCommand.self, TokenCommand.self, RunCommand.self, HelperCommand.self,
             AgentsCommand.self, KillCommand.self, RestartCommand.self,
         ]
     )

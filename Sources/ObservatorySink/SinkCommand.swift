@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ObservatoryAuth
 import SinkApp
 import SinkNotify
 
@@ -10,7 +11,7 @@ struct SinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "observatory-sink",
         abstract: "Receives coding agents' OpenTelemetry and keeps live per-session state.",
-        subcommands: [Serve.self, CheckConfig.self, Rules.self],
+        subcommands: [Serve.self, CheckConfig.self, Rules.self, Token.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -38,6 +39,12 @@ struct ConfigurationOptions: ParsableArguments {
     var pushContact: String?
     @Flag(help: "Accept push subscriptions at http://127.0.0.1 (a local test push service). Off by default.")
     var pushAllowInsecureLocalhost = false
+    @Option(name: .customLong("allowed-host"), help: "A Host name the API answers to besides loopback (a tunnel's hostname); repeatable.")
+    var allowedHosts: [String] = []
+    @Flag(help: "Allow control (kill/restart) from other machines and through proxies or tunnels; a control token is still required.")
+    var allowRemoteControl = false
+    @Option(help: "The control helper's socket (default: $XDG_RUNTIME_DIR/observatory/helper.sock).")
+    var helperSocket: String?
 
     /// Defaults < YAML file < environment < flags, then validated.
     func load() throws -> SinkConfiguration {
@@ -60,6 +67,9 @@ struct ConfigurationOptions: ParsableArguments {
         if let rulesDir { configuration.rulesDirectory = rulesDir }
         if let pushContact { configuration.push.contact = pushContact }
         if pushAllowInsecureLocalhost { configuration.push.allowInsecureLocalhost = true }
+        if !allowedHosts.isEmpty { configuration.allowedHosts += allowedHosts }
+        if allowRemoteControl { configuration.control.allowRemote = true }
+        if let helperSocket { configuration.control.helperSocket = helperSocket }
         let problems = configuration.validate()
         guard problems.isEmpty else {
             throw ValidationError("invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))
@@ -89,9 +99,11 @@ struct Serve: AsyncParsableCommand {
         let databasePath = configuration.databasePath
         let ingestHost = configuration.ingestHost
         let apiHost = configuration.apiHost
+        let secrets = sink.newSecrets.map { StartupBanner.NewSecret(name: $0.token.name, scope: $0.token.scope.rawValue, secret: $0.secret) }
         try await sink.run { ports in
             let banner = StartupBanner.text(
-                ingest: "http://\(ingestHost):\(ports.ingest)", api: "http://\(apiHost):\(ports.api)", database: databasePath)
+                ingest: "http://\(ingestHost):\(ports.ingest)", api: "http://\(apiHost):\(ports.api)", database: databasePath,
+                newSecrets: secrets)
             FileHandle.standardOutput.write(Data(banner.utf8))
             if let readyFile {
                 let temporary = readyFile + ".tmp"

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import ObservatoryAuth
 import ServiceLifecycle
 import SinkAPI
 import SinkCore
@@ -46,12 +47,23 @@ package struct Sink: Sendable {
     /// Alert rules: observes the tracker's commits, publishes alert changes to the live view and push.
     package let rules: RuleEngine
     package let rulesRoutes: RulesRoutes
+    /// Tokens, the audit log and the access rules of the API port.
+    package let authenticator: Authenticator
+    package let accessPolicy: AccessPolicy
+    /// `POST /control/…`, `/api/agents`, `/api/audit` (through ``controller``).
+    package let controlRoutes: ControlRoutes
+    package let authRoutes: AuthRoutes
+    /// Secrets made on this start (the first control token; a first device token when the API
+    /// listens beyond loopback), to show the user once. Only their hashes are kept.
+    package let newSecrets: [(token: AccessToken, secret: String)]
     private let logger: Logger
 
     /// Opens the store and builds the stages (nothing listens yet).
+    /// - Parameter controller: how control calls reach agents; by default the helper at
+    ///   `control.helper_socket`.
     package init(
         configuration: SinkConfiguration, clock: any WallClock = SystemWallClock(),
-        monotonicClock: any MonotonicClock = SystemMonotonicClock(), logger: Logger
+        monotonicClock: any MonotonicClock = SystemMonotonicClock(), controller: (any AgentController)? = nil, logger: Logger
     ) async throws {
         self.configuration = configuration
         self.logger = logger
@@ -83,20 +95,38 @@ package struct Sink: Sendable {
         rulesRoutes = RulesRoutes(engine: rules)
         liveRoutes = LiveRoutes(
             hub: live, reader: reader, alerts: rules, maxClients: configuration.maxLiveClients, logger: logger.with(component: "live"))
+
+        let tokenFile = TokenFile(dataDirectory: configuration.dataDirectory)
+        var newSecrets: [(token: AccessToken, secret: String)] = []
+        if let first = try tokenFile.createInitialControlToken(actor: "observatory-sink (first start)") { newSecrets.append(first) }
+        if !SinkConfiguration.isLoopback(configuration.apiHost), !(try tokenFile.tokens()).contains(where: { $0.scope == .device }) {
+            newSecrets.append(try tokenFile.create(name: "first-device", scope: .device, actor: "observatory-sink (first remote start)"))
+        }
+        self.newSecrets = newSecrets
+        authenticator = Authenticator(
+            verifier: TokenVerifier(file: tokenFile), audit: AuditLog(dataDirectory: configuration.dataDirectory),
+            clock: monotonicClock, wallClock: clock)
+        accessPolicy = AccessPolicy(allowedHosts: configuration.allowedHosts, allowRemoteControl: configuration.control.allowRemote)
+        controlRoutes = ControlRoutes(
+            controller: controller ?? HelperAgentController(socketPath: configuration.control.helperSocket), reader: reader,
+            authenticator: authenticator, policy: accessPolicy, defaultGrace: configuration.control.grace)
+        authRoutes = AuthRoutes(authenticator: authenticator, policy: accessPolicy)
     }
 
     /// The OTLP/HTTP receiver's router.
     package func ingestRouter() -> Router<BasicRequestContext> {
         let router = Router()
+        if let token = configuration.ingestToken, !token.isEmpty { router.add(middleware: IngestTokenMiddleware(token: token)) }
         receiver.addRoutes(to: router)
         router.get("/healthz") { _, _ in "ok" }
         return router
     }
 
     /// The API's router: REST, the live WebSocket feed, and the dashboard's files.
-    package func apiRouter() -> Router<BasicWebSocketRequestContext> {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+    package func apiRouter() -> Router<ObservatoryRequestContext> {
+        let router = Router(context: ObservatoryRequestContext.self)
         router.add(middleware: DashboardHeaders())
+        router.add(middleware: AccessMiddleware(policy: accessPolicy, authenticator: authenticator))
         if let dashboard = configuration.dashboardDirectory {
             router.add(middleware: SinglePageFallback())
             router.add(middleware: FileMiddleware(dashboard, searchForIndexHtml: true, logger: logger.with(component: "dashboard")))
@@ -105,6 +135,8 @@ package struct Sink: Sendable {
         liveRoutes.addRoutes(to: router)
         pushRoutes.addRoutes(to: router)
         rulesRoutes.addRoutes(to: router)
+        controlRoutes.addRoutes(to: router)
+        authRoutes.addRoutes(to: router)
         return router
     }
 

@@ -12,7 +12,8 @@ extension SinkConfiguration {
     /// ```yaml
     /// data_dir: ~/.local/share/observatory
     /// ingest: { host: 127.0.0.1, port: 4318, max_request_bytes: 8388608, max_concurrent_requests: 64, idle_timeout: 60s }
-    /// api: { host: 127.0.0.1, port: 4320, idle_timeout: 60s, max_live_clients: 64 }
+    /// api: { host: 127.0.0.1, port: 4320, idle_timeout: 60s, max_live_clients: 64, allowed_hosts: [obs.example.com] }
+    /// control: { allow_remote: false, helper_socket: /run/user/1000/observatory/helper.sock, grace: 5s }
     /// sessions: { idle_after: 5m, end_after: 4h }
     /// store: { max_events: 1000000, max_age: 7d, synchronous: normal, max_pending_events: 250000 }
     /// log_level: info
@@ -45,8 +46,10 @@ extension SinkConfiguration {
                     case "max_concurrent_requests":
                         receiver.maxConcurrentRequests = try reader.integer(value, path: "ingest.max_concurrent_requests")
                     case "idle_timeout": ingestIdleTimeout = try reader.duration(value, path: "ingest.idle_timeout")
+                    case "token": ingestToken = try reader.string(value, path: "ingest.token")
                     default:
-                        throw reader.unknown(key, in: "ingest", at: value, known: "host, port, max_request_bytes, max_concurrent_requests, idle_timeout")
+                        throw reader.unknown(
+                            key, in: "ingest", at: value, known: "host, port, max_request_bytes, max_concurrent_requests, idle_timeout, token")
                     }
                 }
             case "api":
@@ -56,7 +59,8 @@ extension SinkConfiguration {
                     case "port": apiPort = try reader.integer(value, path: "api.port")
                     case "idle_timeout": apiIdleTimeout = try reader.duration(value, path: "api.idle_timeout")
                     case "max_live_clients": maxLiveClients = try reader.integer(value, path: "api.max_live_clients")
-                    default: throw reader.unknown(key, in: "api", at: value, known: "host, port, idle_timeout, max_live_clients")
+                    case "allowed_hosts": allowedHosts = try reader.strings(value, path: "api.allowed_hosts")
+                    default: throw reader.unknown(key, in: "api", at: value, known: "host, port, idle_timeout, max_live_clients, allowed_hosts")
                     }
                 }
             case "sessions":
@@ -99,8 +103,19 @@ extension SinkConfiguration {
                         throw reader.unknown(key, in: "store", at: value, known: "max_events, max_age, max_pending_events, synchronous")
                     }
                 }
+            case "control":
+                try reader.mapping(value, path: key) { key, value, reader throws(ConfigurationError) in
+                    switch key {
+                    case "allow_remote": control.allowRemote = try reader.boolean(value, path: "control.allow_remote")
+                    case "helper_socket": control.helperSocket = Self.expandingTilde(try reader.string(value, path: "control.helper_socket"))
+                    case "grace": control.grace = try reader.duration(value, path: "control.grace")
+                    default: throw reader.unknown(key, in: "control", at: value, known: "allow_remote, helper_socket, grace")
+                    }
+                }
             default:
-                throw reader.unknown(key, in: "the top level", at: value, known: "data_dir, dashboard_dir, rules_dir, ingest, api, sessions, store, push, log_level")
+                throw reader.unknown(
+                    key, in: "the top level", at: value,
+                    known: "data_dir, dashboard_dir, rules_dir, ingest, api, control, sessions, store, push, log_level")
             }
         }
     }
@@ -139,6 +154,22 @@ private struct YAMLReader {
     func string(_ node: Node, path: String) throws(ConfigurationError) -> String {
         guard let scalar = node.scalar else { throw error("\(path) must be a single value", at: node) }
         return scalar.string
+    }
+
+    func strings(_ node: Node, path: String) throws(ConfigurationError) -> [String] {
+        if let scalar = node.scalar { return [scalar.string] }
+        guard let sequence = node.sequence else { throw error("\(path) must be a list of values", at: node) }
+        var out: [String] = []
+        for item in sequence { out.append(try string(item, path: path)) }
+        return out
+    }
+
+    func boolean(_ node: Node, path: String) throws(ConfigurationError) -> Bool {
+        let text = try string(node, path: path)
+        guard let flag = ["true": true, "false": false, "yes": true, "no": false][text.lowercased()] else {
+            throw error("\(path) must be true or false, not \(text)", at: node)
+        }
+        return flag
     }
 
     func integer(_ node: Node, path: String) throws(ConfigurationError) -> Int {

@@ -26,6 +26,15 @@ package struct SinkConfiguration: Sendable {
     /// Live (`/ws`) clients at once; one more is closed at once with 1013 (try again later). YAML
     /// `api.max_live_clients`, default 64.
     package var maxLiveClients = 64
+    /// `Host` names the API answers to besides loopback ones (DNS-rebinding defence), e.g. a
+    /// tunnel's hostname. YAML `api.allowed_hosts`, env `OBSERVATORY_ALLOWED_HOSTS` (comma-separated),
+    /// flag `--allowed-host` (repeatable).
+    package var allowedHosts: [String] = []
+    /// A shared secret the OTLP receiver requires as `Authorization: Bearer …`; required when ingest
+    /// listens on a non-loopback address. YAML `ingest.token`, env `OBSERVATORY_INGEST_TOKEN`.
+    package var ingestToken: String?
+    /// The control path: YAML `control.*`.
+    package var control = ControlConfiguration()
     /// YAML `sessions.idle_after` (default 5m) and `sessions.end_after` (default 4h).
     package var timeouts = SessionTimeouts.default
     /// YAML `store.max_events` (default 1,000,000) and `store.max_age` (default 7d).
@@ -50,6 +59,7 @@ package struct SinkConfiguration: Sendable {
 
     package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         dataDirectory = Self.defaultDataDirectory(environment: environment)
+        control = ControlConfiguration(environment: environment)
         dashboardDirectory = Self.defaultDashboardDirectory()
     }
 
@@ -84,11 +94,15 @@ package struct SinkConfiguration: Sendable {
         if ingestPort != 0, ingestPort == apiPort, ingestHost == apiHost {
             problems.append("ingest and api cannot share the address \(apiHost):\(apiPort)")
         }
-        for (name, host) in [("ingest.host", ingestHost), ("api.host", apiHost)] where !Self.isLoopback(host) {
+        if !Self.isLoopback(ingestHost), (ingestToken ?? "").isEmpty {
             problems.append(
-                "\(name) is \(host): only loopback addresses (127.0.0.1, ::1, localhost) are allowed, because ingest and the API have no authentication yet"
+                "ingest.host is \(ingestHost): OTLP ingest has no authentication of its own, so a non-loopback address needs ingest.token (OBSERVATORY_INGEST_TOKEN), sent by the exporter as Authorization: Bearer"
             )
         }
+        if let ingestToken, !ingestToken.isEmpty, ingestToken.count < 16 {
+            problems.append("ingest.token must be at least 16 characters")
+        }
+        if control.grace < .zero || control.grace > .seconds(300) { problems.append("control.grace must be between 0s and 300s") }
         if dataDirectory.isEmpty { problems.append("data_dir must not be empty") }
         if let dashboardDirectory, !FileManager.default.fileExists(atPath: dashboardDirectory + "/index.html") {
             problems.append("dashboard_dir \(dashboardDirectory) has no index.html (build it with dashboard/build.sh)")
@@ -136,6 +150,17 @@ package struct SinkConfiguration: Sendable {
         if let value = environment["OBSERVATORY_RULES_DIR"], !value.isEmpty { rulesDirectory = value }
         if let value = environment["OBSERVATORY_PUSH_CONTACT"], !value.isEmpty { push.contact = value }
         if let value = environment["OBSERVATORY_PUSH_FALLBACK_SECRET"], !value.isEmpty { push.fallbackSecret = value }
+        if let value = environment["OBSERVATORY_INGEST_TOKEN"], !value.isEmpty { ingestToken = value }
+        if let value = environment["OBSERVATORY_ALLOWED_HOSTS"], !value.isEmpty {
+            allowedHosts = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let value = environment["OBSERVATORY_HELPER_SOCKET"], !value.isEmpty { control.helperSocket = value }
+        if let value = environment["OBSERVATORY_ALLOW_REMOTE_CONTROL"], !value.isEmpty {
+            guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][value.lowercased()] else {
+                throw ConfigurationError("OBSERVATORY_ALLOW_REMOTE_CONTROL must be true or false, not \(value)")
+            }
+            control.allowRemote = flag
+        }
     }
 }
 

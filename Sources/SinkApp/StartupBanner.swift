@@ -1,7 +1,20 @@
 /// What `observatory-sink` prints when it is ready: where it listens and how to point each agent at it.
 package enum StartupBanner {
-    package static func text(ingest: String, api: String, database: String) -> String {
-        """
+    /// A token made on this start, shown once.
+    package struct NewSecret: Sendable {
+        package var name: String
+        package var scope: String
+        package var secret: String
+
+        package init(name: String, scope: String, secret: String) {
+            self.name = name
+            self.scope = scope
+            self.secret = secret
+        }
+    }
+
+    package static func text(ingest: String, api: String, database: String, newSecrets: [NewSecret] = []) -> String {
+        secretsText(newSecrets) + """
         observatory-sink is running
           OTLP/HTTP ingest  \(ingest)   (POST /v1/logs, /v1/metrics, /v1/traces)
           API               \(api)   (GET /api/sessions, /healthz, /metrics)
@@ -28,5 +41,18 @@ package enum StartupBanner {
         Then watch: curl -s \(api)/api/sessions
 
         """
+    }
+
+    static func secretsText(_ secrets: [NewSecret]) -> String {
+        guard !secrets.isEmpty else { return "" }
+        var text = "New tokens (shown this once; only their hashes are stored — keep them in a password manager):\n"
+        for secret in secrets {
+            let use = secret.scope == "control"
+                ? "stops and restarts agents: the dashboard asks for it the first time you press Kill"
+                : "logs a browser or phone in from another machine"
+            text += "  \(secret.scope) token \"\(secret.name)\"  \(secret.secret)\n    (\(use))\n"
+        }
+        text += "Manage them with: observatory token list | create | revoke\n\n"
+        return text
     }
 }

@@ -30,17 +30,20 @@ struct ResourceContext {
     /// Codex `conversation.id`, GenAI `gen_ai.conversation.id`.
     static let sessionKeys = ["session.id", "conversation.id", "gen_ai.conversation.id", "thread.id"]
 
-    /// The session a record belongs to: a session key on the record, else on the resource, else the
-    /// Observatory wrapper's agent id, else one session per service and host (so that telemetry with
-    /// no session id is still kept and visible).
+    /// The session a record belongs to: the Observatory wrapper's agent id (`observatory.agent.id`,
+    /// which `observatory run` puts into the agent's `OTEL_RESOURCE_ATTRIBUTES` and its process
+    /// records, so telemetry, hooks and process facts of one wrapped agent are one session — the one
+    /// the control API stops and restarts), else a session key on the record, else on the resource,
+    /// else one session per service and host (so that telemetry with no session id is still kept
+    /// and visible).
     func sessionID(_ record: Attributes, agent: AgentKind) -> String {
+        if let id = attributes.string("observatory.agent.id") ?? record.string("observatory.agent.id") { return id }
         for key in Self.sessionKeys {
             if let id = record.string(key) { return id }
         }
         for key in Self.sessionKeys {
             if let id = attributes.string(key) { return id }
         }
-        if let id = record.string("observatory.agent.id") ?? attributes.string("observatory.agent.id") { return id }
         let service = serviceName ?? agent.rawValue
         let host = attributes.string("host.name", "service.instance.id") ?? "local"
         return "\(service)@\(host)"

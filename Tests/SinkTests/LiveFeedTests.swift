@@ -167,7 +167,7 @@ struct DashboardFilesTests {
         configuration.dashboardDirectory = dist.path
         let sink = try await Sink(configuration: configuration, clock: ManualWallClock(.testEpoch), logger: Logger(label: "test"))
         let app = Application(router: sink.apiRouter())
-        try await app.test(.router) { client in
+        try await app.test(.live) { client in
             try await client.execute(uri: "/", method: .get, headers: [.accept: "text/html"]) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == "<html>shell</html>")

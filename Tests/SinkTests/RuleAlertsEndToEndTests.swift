@@ -51,7 +51,7 @@ struct RuleAlertsEndToEndTests {
                 #expect($0.status == .ok)
             }
             let apiApp = Application(router: sink.apiRouter())
-            try await apiApp.test(.router) { api in
+            try await apiApp.test(.live) { api in
                 var alerts: [[String: Any]] = []
                 for _ in 0..<100 where alerts.isEmpty {
                     try await api.execute(uri: "/api/alerts", method: .get) { response in

@@ -67,11 +67,33 @@ struct SinkConfigurationTests {
     @Test("validation lists every problem")
     func validation() {
         var configuration = SinkConfiguration(environment: [:])
-        configuration.apiHost = "0.0.0.0"
+        configuration.ingestHost = "0.0.0.0"
         configuration.ingestPort = 70000
         configuration.logLevel = "loud"
         let problems = configuration.validate()
         #expect(problems.count == 3)
-        #expect(problems.contains { $0.contains("api.host is 0.0.0.0") })
+        #expect(problems.contains { $0.contains("ingest.host is 0.0.0.0") && $0.contains("ingest.token") })
+    }
+
+    @Test("a non-loopback API is allowed (remote requests need tokens); non-loopback ingest needs ingest.token")
+    func remoteBinds() throws {
+        var configuration = SinkConfiguration(environment: [:])
+        configuration.apiHost = "0.0.0.0"
+        #expect(configuration.validate().isEmpty)
+        configuration.ingestHost = "0.0.0.0"
+        try configuration.apply(environment: ["OBSERVATORY_INGEST_TOKEN": "short"])
+        #expect(configuration.validate() == ["ingest.token must be at least 16 characters"])
+        try configuration.apply(environment: [
+            "OBSERVATORY_INGEST_TOKEN": "a-long-enough-shared-secret", "OBSERVATORY_ALLOWED_HOSTS": "obs.example.com, phone.lan",
+            "OBSERVATORY_ALLOW_REMOTE_CONTROL": "true", "OBSERVATORY_HELPER_SOCKET": "/run/h.sock",
+        ])
+        #expect(configuration.validate().isEmpty)
+        #expect(configuration.allowedHosts == ["obs.example.com", "phone.lan"])
+        #expect(configuration.control.allowRemote)
+        #expect(configuration.control.helperSocket == "/run/h.sock")
+        try configuration.apply(yaml: "control: { grace: 2s, allow_remote: no }\napi: { allowed_hosts: [a.example] }\n", file: "sink.yaml")
+        #expect(configuration.control.grace == .seconds(2))
+        #expect(!configuration.control.allowRemote)
+        #expect(configuration.allowedHosts == ["a.example"])
     }
 }

@@ -30,7 +30,7 @@ struct SinkEndToEndTests {
             router: sink.ingestRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: [sink.tracker])
         try await ingestApp.test(.live) { ingest in
             let apiApp = Application(router: sink.apiRouter())
-            try await apiApp.test(.router) { api in
+            try await apiApp.test(.live) { api in
                 try await body(sink, ingest, api)
             }
         }
