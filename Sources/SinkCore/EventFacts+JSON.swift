@@ -30,6 +30,7 @@ extension EventFacts {
         put("sessionName", sessionName)
         put("exitCode", exitCode)
         put("exitSignal", exitSignal)
+        if let stopRequested { writer.key("stopRequested"); writer.bool(stopRequested) }
         if let metric, metric.value.isFinite {
             writer.key("metric")
             writer.beginObject()

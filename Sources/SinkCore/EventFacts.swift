@@ -20,6 +20,9 @@ package struct EventFacts: Sendable, Hashable, Codable {
     /// Process exit code, or the signal that ended it.
     package var exitCode: Int?
     package var exitSignal: Int?
+    /// The process was stopped on purpose (a control kill or restart, or the wrapper itself was
+    /// told to stop): its end is not a crash, whatever the signal.
+    package var stopRequested: Bool?
     /// For `.metric` events: how the value adds up over time.
     package var metric: MetricSample?
 
@@ -28,7 +31,7 @@ package struct EventFacts: Sendable, Hashable, Codable {
         costUSD: Double? = nil, inputTokens: Double? = nil, outputTokens: Double? = nil,
         cacheReadTokens: Double? = nil, cacheCreationTokens: Double? = nil, error: String? = nil,
         statusCode: Int? = nil, cwd: String? = nil, sessionName: String? = nil, exitCode: Int? = nil,
-        exitSignal: Int? = nil, metric: MetricSample? = nil
+        exitSignal: Int? = nil, metric: MetricSample? = nil, stopRequested: Bool? = nil
     ) {
         self.model = model
         self.toolName = toolName
@@ -46,6 +49,7 @@ package struct EventFacts: Sendable, Hashable, Codable {
         self.exitCode = exitCode
         self.exitSignal = exitSignal
         self.metric = metric
+        self.stopRequested = stopRequested
     }
 }
 

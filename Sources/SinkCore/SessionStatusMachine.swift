@@ -57,6 +57,10 @@ package struct SessionStatusMachine: Sendable, Hashable, Codable {
         case .sessionEnd:
             return change(to: .ended, at: event.time, reason: "session ended")
         case .processExit:
+            if event.facts.stopRequested == true {
+                let how = event.facts.exitSignal.map { "signal \($0)" } ?? "status \(event.facts.exitCode ?? 0)"
+                return change(to: .ended, at: event.time, reason: "stopped on request (\(how))")
+            }
             if let signal = event.facts.exitSignal {
                 return change(to: .crashed, at: event.time, reason: "killed by signal \(signal)")
             }

@@ -54,6 +54,7 @@ enum ObservatoryEventAdapter {
         case "exit":
             facts.exitCode = a.integer("process.exit_code")
             facts.exitSignal = a.integer("process.exit_signal")
+            if a.bool("process.stop_requested") == true { facts.stopRequested = true }
             return EventMapping(.processExit, facts)
         default:
             return EventMapping(.other, facts)

@@ -195,4 +195,17 @@ struct NormalizerTests {
         #expect(events[3].facts.exitSignal == 9)
         #expect(events[3].sessionID == "a1")
     }
+
+    @Test("a wrapped agent's telemetry is keyed by its observatory.agent.id, not the agent's own session id")
+    func wrappedAgentSession() {
+        var record = OTLPLogRecord()
+        record.body.stringValue = "claude_code.user_prompt"
+        record.timeUnixNano = 1_790_000_000_000_000_000
+        record.attributes = OTLPBuilders.attributes([("event.name", "user_prompt"), ("session.id", "claude-session-9")])
+        let request = OTLPBuilders.logsRequest(
+            resource: [("service.name", "claude-code"), ("observatory.agent.id", "agent-7"), ("observatory.agent.name", "api")],
+            scope: "com.anthropic.claude_code.events", records: [record])
+        let events = Normalizer().normalize(.logs(request), receivedAt: .testEpoch).events
+        #expect(events.map(\.sessionID) == ["agent-7"])
+    }
 }

@@ -58,6 +58,10 @@ struct SessionStatusMachineTests {
         var killed = SessionStatusMachine(firstSeen: start)
         killed.apply(event(.processExit, at: 1, EventFacts(exitSignal: 9)), receivedAt: start)
         #expect(killed.status == .crashed)
+        var stopped = SessionStatusMachine(firstSeen: start)
+        stopped.apply(event(.processExit, at: 1, EventFacts(exitSignal: 15, stopRequested: true)), receivedAt: start)
+        #expect(stopped.status == .ended)
+        #expect(stopped.reason == "stopped on request (signal 15)")
     }
 
     @Test("work after an end reopens the session")

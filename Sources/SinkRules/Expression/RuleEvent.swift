@@ -46,6 +46,7 @@ package struct RuleEvent: Sendable, Hashable {
         put("status_code", facts.statusCode.map { .int(Int64($0)) })
         put("exit_code", facts.exitCode.map { .int(Int64($0)) })
         put("exit_signal", facts.exitSignal.map { .int(Int64($0)) })
+        put("stop_requested", facts.stopRequested.map(AttributeValue.bool))
         if let metric = facts.metric { put("value", .double(metric.value)) }
         self.init(
             sessionID: event.sessionID, kind: event.kind.rawValue, name: event.name, agent: event.agent.rawValue,

@@ -153,6 +153,7 @@ package enum RuleTestRunner {
             switch key {
             case "exit_code": facts.exitCode = value.number.map { Int($0) }
             case "exit_signal": facts.exitSignal = value.number.map { Int($0) }
+            case "stop_requested": facts.stopRequested = value.bool
             case "success": facts.success = value.bool
             case "tool_name": facts.toolName = value.text
             case "cost_usd": facts.costUSD = value.number
