@@ -36,10 +36,13 @@ class LiveLink {
   private replayUntil = 0;
   private hiddenAt: number | null = null;
   private polling = false;
+  /** Logged out: no socket, no polling, until resume(). */
+  private paused = false;
 
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.paused = false;
     document.addEventListener("visibilitychange", this.onVisibility);
     window.addEventListener("online", this.onOnline);
     window.addEventListener("offline", this.onOffline);
@@ -49,8 +52,29 @@ class LiveLink {
     this.schedulePoll(400);
   }
 
+  /** Stop the socket and the polling: the sink wants a login first (a 401). */
+  pause(detail = "login required"): void {
+    this.paused = true;
+    this.closeSocket();
+    this.clearRetry();
+    this.stopPolling();
+    store.setLink({ state: "offline", detail });
+  }
+
+  /** Start, or start again after pause(): logged in. */
+  resume(): void {
+    if (!this.started) {
+      this.start();
+      return;
+    }
+    this.paused = false;
+    this.reconnectNow("logged in");
+    this.schedulePoll(400);
+  }
+
   /** Drop the current socket (if any) and connect again now. */
   reconnectNow(reason: string): void {
+    if (this.paused) return;
     this.attempt = 0;
     this.closeSocket();
     this.clearRetry();
@@ -104,7 +128,7 @@ class LiveLink {
   }
 
   private connect(): void {
-    if (typeof WebSocket === "undefined") return;
+    if (typeof WebSocket === "undefined" || this.paused) return;
     this.clearRetry();
     const since = store.lastSeq;
     let ws: WebSocket;
@@ -134,6 +158,7 @@ class LiveLink {
 
   private scheduleRetry(delay?: number): void {
     this.clearRetry();
+    if (this.paused) return;
     const d = delay ?? backoffDelay(this.attempt++);
     const secs = Math.max(1, Math.round(d / 1000));
     if (!this.polling) {
@@ -217,17 +242,17 @@ class LiveLink {
   }
 
   private schedulePoll(delay: number): void {
-    if (this.live) return;
+    if (this.live || this.paused) return;
     if (this.pollTimer !== null) clearTimeout(this.pollTimer);
     this.pollTimer = setTimeout(() => void this.poll(), delay);
   }
 
   private async poll(): Promise<void> {
     this.pollTimer = null;
-    if (this.live) return;
+    if (this.live || this.paused) return;
     try {
       const data = await getJSON<{ sessions: Session[] }>("/api/sessions");
-      if (this.live) return;
+      if (this.live || this.paused) return;
       store.replaceSessions(Array.isArray(data.sessions) ? data.sessions : []);
       this.polling = true;
       store.setLink({ state: "polling", detail: "polling every 2 s", lastContact: Date.now() });
@@ -238,6 +263,7 @@ class LiveLink {
       }
     } catch {
       this.polling = false;
+      if (this.paused) return; // a 401: the login screen is up
       if (!this.live) store.setLink({ state: "offline", detail: "sink unreachable" });
     }
     if (!this.live && document.visibilityState !== "hidden") this.schedulePoll(POLL_MS);

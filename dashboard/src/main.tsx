@@ -1,7 +1,7 @@
 import { createRoot } from "react-dom/client";
 import "./styles.css";
 import { App } from "./components/App";
-import { liveLink } from "./live";
+import { bootstrap } from "./auth";
 import { navigate } from "./router";
 import { store } from "./store";
 import { applyTheme, loadTheme } from "./theme";
@@ -24,5 +24,5 @@ if ("serviceWorker" in navigator) {
   });
 }
 
-liveLink.start();
+void bootstrap();
 createRoot(document.getElementById("root")!).render(<App />);

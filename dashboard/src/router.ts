@@ -1,4 +1,4 @@
-// A tiny history-API router: "/", "/sessions/:id", "/alerts", "/settings".
+// A tiny history-API router: "/", "/sessions/:id", "/alerts", "/agents", "/settings".
 // The sink serves index.html for unknown paths, so deep links and notification URLs work.
 
 import { useSyncExternalStore } from "react";
@@ -7,6 +7,7 @@ export type Route =
   | { name: "sessions" }
   | { name: "session"; id: string }
   | { name: "alerts"; focus?: string }
+  | { name: "agents" }
   | { name: "settings" };
 
 /** `pathname` may carry a query: "/?alert=ID" (the URL of an alert's push notification) opens
@@ -26,6 +27,7 @@ export function parseRoute(url: string): Route {
     }
   }
   if (/^\/alerts\/?$/.test(pathname)) return { name: "alerts" };
+  if (/^\/agents\/?$/.test(pathname)) return { name: "agents" };
   if (/^\/settings\/?$/.test(pathname)) return { name: "settings" };
   return { name: "sessions" };
 }

@@ -3,7 +3,7 @@
 // second, so listeners are told at most once per animation frame (or 100 ms when hidden).
 
 import { useSyncExternalStore } from "react";
-import type { AgentEvent, Alert, LinkState, Session } from "./types";
+import type { AgentEvent, AgentRoster, Alert, AuthInfo, LinkState, Session } from "./types";
 
 /** Events kept per session that nobody is looking at, and per session that is open. */
 const KEEP_BACKGROUND = 200;
@@ -36,6 +36,18 @@ class Store {
   /** A new service worker took over: a newer build of the dashboard is available. */
   updateAvailable = false;
   link: LinkInfo = { state: "connecting", detail: "starting", lastContact: null, wsSeen: false };
+  /** Until GET /api/auth has answered (or timed out) on start. */
+  booting = true;
+  /** GET /api/auth (null: not asked yet, or a sink without it). */
+  auth: AuthInfo | null = null;
+  /** The sink wants a device token before it shows anything: the login screen is up. */
+  loginRequired = false;
+  /** Why the login screen came up after the start (a 401's error text), if it did. */
+  loginReason: string | null = null;
+  /** GET /api/agents: null until fetched; "missing" on a sink without the endpoint. */
+  roster: AgentRoster | "missing" | null = null;
+  /** Wall time of the last roster fetch (answer or error). */
+  rosterAt = 0;
 
   private listeners = new Set<() => void>();
   private scheduled = false;

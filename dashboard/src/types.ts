@@ -30,8 +30,6 @@ export interface Session {
   lastSeen: string;
   lastProgress: string | null;
   counters: Partial<Counters>;
-  /** Present once the control issue lands: kill / restart through the wrapper. */
-  control?: { available: boolean; reason?: string | null } | null;
 }
 
 export interface AgentEvent {
@@ -80,3 +78,53 @@ export type LiveMessage =
 
 /** How the dashboard currently receives data. */
 export type LinkState = "connecting" | "live" | "polling" | "offline";
+
+/** GET /api/auth: who this browser is to the sink (docs/api.md). */
+export interface AuthInfo {
+  local: boolean;
+  authenticated: boolean;
+  loginRequired: boolean;
+  /** Kill/restart are allowed from where this page runs (always true locally). */
+  remoteControl: boolean;
+  token: { id: string; name: string; scope: string } | null;
+}
+
+/** An agent started with `observatory run`; its id is the id of its session. */
+export interface WrappedAgent {
+  id: string;
+  name: string;
+  pid: number;
+  argv: string[];
+  cwd: string;
+  started: string | null;
+  restarts: number;
+}
+
+/** An agent process running without the wrapper: shown, never controlled. */
+export interface UnwrappedAgent {
+  pid: number;
+  kind: string;
+  argv: string[];
+  cwd: string | null;
+}
+
+/** GET /api/agents. */
+export interface AgentRoster {
+  helper: "running" | "unreachable" | string;
+  error?: string | null;
+  agents: WrappedAgent[];
+  unwrapped: UnwrappedAgent[];
+}
+
+/** 200 from POST /control/kill and /control/restart. */
+export interface ControlOutcome {
+  ok: boolean;
+  action: string;
+  agent: string;
+  session?: string | null;
+  pid: number | null;
+  newPid: number | null;
+  exitCode: number | null;
+  exitSignal: number | null;
+  escalated: boolean;
+}

@@ -197,40 +197,131 @@ def test_alerts_view_without_the_alerts_api(sink, front, new_page):
     page.get_by_text("No active alerts").wait_for()
 
 
-def test_control_buttons_only_with_control_available_and_confirmation(front, new_page):
+def roster(*agents: dict, helper: str = "running", unwrapped: list | None = None) -> dict:
+    return {"helper": helper, "agents": list(agents), "unwrapped": unwrapped or []}
+
+
+def wrapped(aid: str, name: str = "build-bot", pid: int = 4242) -> dict:
+    return {"id": aid, "name": name, "pid": pid, "argv": ["claude", "--continue"], "cwd": "/home/u/src/bot",
+            "started": iso(-120), "restarts": 0}
+
+
+def test_control_buttons_only_for_wrapped_agents_after_confirmation_and_token(front, new_page):
     ctx, page, watch = new_page(**PHONE)
     a, b = "eeeeeeee-5555", "ffffffff-6666"
     calls: list[tuple[str, dict, str | None]] = []
+    answers: list[tuple[int, dict]] = []
 
     def control(route):
         req = route.request
         calls.append((req.url.rsplit("/", 1)[1], json.loads(req.post_data or "{}"), req.headers.get("authorization")))
-        if req.headers.get("authorization") != "Bearer s3cret":
-            route.fulfill(status=401, content_type="application/json", body='{"error":"token required"}')
+        if answers:
+            status, body = answers.pop(0)
+            route.fulfill(status=status, content_type="application/json", body=json.dumps(body),
+                          headers={"Retry-After": "7"} if status == 429 else {})
+        elif req.headers.get("authorization") != "Bearer s3cret":
+            route.fulfill(status=401, content_type="application/json", body='{"error":"this token is not valid (revoked, or mistyped)"}')
         else:
-            route.fulfill(status=200, content_type="application/json", body='{"result":"killed"}')
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(
+                {"ok": True, "action": "kill", "agent": a, "pid": 4242, "newPid": None, "exitCode": None,
+                 "exitSignal": 15, "escalated": False}))
+
+    agents_calls: list[str] = []
+
+    def agents(route):
+        agents_calls.append(route.request.url)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(roster(wrapped(a))))
 
     page.route("**/control/*", control)
+    page.route("**/api/agents", agents)
     page.route("**/api/sessions/*/events*", lambda r: r.fulfill(status=200, content_type="application/json",
                                                                  body='{"events":[],"nextAfter":0}'))
     FakeFeed(page, lambda f, ws: ws.send(json.dumps({"type": "snapshot", "seq": 1, "alerts": [], "sessions": [
-        session(a, "working", control={"available": True}), session(b, "working")]})))
+        session(a, "working"), session(b, "working")]})))
     page.goto(front.origin + "/")
+
+    # b was not started with `observatory run`: a hint, no buttons.
     card(page, b).click()
-    page.get_by_test_id("session-detail").wait_for()
+    hint = page.get_by_test_id("control-hint")
+    hint.wait_for()
+    assert hint.get_attribute("data-kind") == "read-only"
+    assert "observatory run" in hint.inner_text() and "read-only" in hint.inner_text()
     assert page.get_by_test_id("kill").count() == 0
     page.get_by_role("button", name="Back").click()
+
     card(page, a).click()
-    page.get_by_test_id("kill").click()
-    page.get_by_test_id("confirm").wait_for()
-    assert calls == []  # nothing sent before the confirmation
+    kill = page.get_by_role("button", name="Kill build-bot")
+    kill.click()
+    dialog = page.get_by_test_id("confirm")
+    dialog.wait_for()
+    assert "Kill build-bot?" in dialog.inner_text()
+    assert "SIGTERM" in dialog.inner_text() and "SIGKILL" in dialog.inner_text() and "4242" in dialog.inner_text()
+    # Focus is in the dialog (on Cancel); Escape closes it and nothing was sent.
+    assert page.evaluate("document.activeElement && document.activeElement.dataset.testid") == "confirm-no"
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    assert calls == []
+    assert page.evaluate("document.activeElement && document.activeElement.dataset.testid") == "kill"
+
+    # Confirm → no token yet → the token dialog; a wrong token → 401 → asked again, with the reason.
+    kill.click()
     page.get_by_test_id("confirm-yes").click()
-    page.get_by_text("The sink wants the control token.").wait_for()
-    page.locator(".token-form input").fill("s3cret")
-    page.locator(".token-form button[type=submit]").click()
-    page.get_by_test_id("confirm-yes").click()
-    page.get_by_text("Kill sent.").wait_for()
-    assert calls == [("kill", {"session": a}, None), ("kill", {"session": a}, "Bearer s3cret")]
+    page.get_by_test_id("token-dialog").wait_for()
+    assert calls == []
+    page.get_by_test_id("token-input").fill("wrong")
+    page.get_by_test_id("token-submit").click()
+    page.get_by_text("The sink refused the token: this token is not valid").wait_for()
+    page.get_by_test_id("token-input").fill("s3cret")
+    assert not page.get_by_test_id("token-remember").is_checked()
+    page.get_by_test_id("token-submit").click()
+    toast = page.get_by_test_id("toast")
+    toast.wait_for()
+    assert toast.inner_text().startswith("Killed build-bot (pid 4242): ended by SIGTERM.")
+    assert calls == [("kill", {"session": a}, "Bearer wrong"), ("kill", {"session": a}, "Bearer s3cret")]
+    # Not remembered: memory only.
+    assert page.evaluate("localStorage.getItem('observatory.controlToken')") is None
+
+    # The server's error text for 409 / 429 / 503, and the token is kept (no dialog).
+    for status, text in [(409, "eeeeeeee-5555 was not started with `observatory run` (or has ended)"),
+                         (429, "too many failed attempts; try again later"),
+                         (503, "the control helper is not reachable (no socket); start it with `observatory helper`"),
+                         (504, "the helper did not answer in time")]:
+        answers.append((status, {"error": text}))
+        page.get_by_test_id("restart").click()
+        d = page.get_by_test_id("confirm")
+        assert "Restart build-bot?" in d.inner_text() and "keeps its agent id" in d.inner_text()
+        page.get_by_test_id("confirm-yes").click()
+        err = page.get_by_test_id("control-error")
+        err.wait_for()
+        page.get_by_test_id("control-error").get_by_text(text, exact=False).wait_for()
+        if status == 429:
+            assert "retry in 7 s" in err.inner_text()
+        assert page.get_by_test_id("token-dialog").count() == 0
+    assert [c[2] for c in calls[2:]] == ["Bearer s3cret"] * 4
+    assert len(agents_calls) >= 2  # on open, and again after each control call
+    watch.assert_clean()
+
+
+def test_agents_view_lists_wrapped_and_unwrapped(front, new_page):
+    ctx, page, watch = new_page(**PHONE)
+    a = "abababab-1111"
+    page.route("**/api/agents", lambda r: r.fulfill(status=200, content_type="application/json", body=json.dumps(roster(
+        wrapped(a, name="reviewer", pid=777), unwrapped=[{"pid": 31337, "kind": "codex", "argv": ["codex", "exec"], "cwd": "/srv/x"}]))))
+    page.route("**/api/sessions/*/events*", lambda r: r.fulfill(status=200, content_type="application/json",
+                                                                 body='{"events":[],"nextAfter":0}'))
+    FakeFeed(page, lambda f, ws: ws.send(json.dumps({"type": "snapshot", "seq": 1, "alerts": [], "sessions": [session(a)]})))
+    page.goto(front.origin + "/agents")
+    w = page.get_by_test_id("wrapped-agent")
+    w.wait_for()
+    assert w.get_attribute("data-agent-id") == a
+    t = w.inner_text()
+    assert "reviewer" in t and "777" in t and "claude --continue" in t
+    u = page.get_by_test_id("unwrapped-agent")
+    assert u.get_attribute("data-pid") == "31337" and "read-only" in u.inner_text().lower()
+    w.get_by_test_id("agent-session-link").click()
+    page.get_by_test_id("session-detail").wait_for()
+    assert page.url.endswith(f"/sessions/{a}")
+    page.get_by_test_id("kill").wait_for()
     watch.assert_clean()
 
 

@@ -2,8 +2,10 @@ import { useMemo } from "react";
 import { isFiringAlert, store, useStore } from "../store";
 import { onLinkClick, useRoute, type Route } from "../router";
 import { effectiveTheme } from "../theme";
+import { AgentsView } from "./AgentsView";
 import { AlertsView } from "./AlertsView";
-import { ConnectionIndicator, Icon } from "./common";
+import { ConnectionIndicator, Icon, Toasts } from "./common";
+import { LoginView } from "./LoginView";
 import { SessionDetail } from "./SessionDetail";
 import { SessionsView } from "./SessionsView";
 import { SettingsView, useTheme } from "./SettingsView";
@@ -50,9 +52,19 @@ export function App() {
   const tabs: Tab[] = [
     { key: "sessions", path: "/", label: "Sessions", icon: "sessions", badge: attention },
     { key: "alerts", path: "/alerts", label: "Alerts", icon: "alerts", badge: activeAlerts },
+    { key: "agents", path: "/agents", label: "Agents", icon: "agents" },
     { key: "settings", path: "/settings", label: "Settings", icon: "settings" },
   ];
   const dark = effectiveTheme(theme) === "dark";
+  if (store.booting) return <p className="boot">Loading the Observatory…</p>;
+  if (store.loginRequired) {
+    return (
+      <>
+        <LoginView />
+        <Toasts />
+      </>
+    );
+  }
   return (
     <div className="app">
       <header className="topbar">
@@ -75,8 +87,10 @@ export function App() {
         {route.name === "sessions" ? <SessionsView /> : null}
         {route.name === "session" ? <SessionDetail id={route.id} key={route.id} /> : null}
         {route.name === "alerts" ? <AlertsView focus={route.focus} /> : null}
+        {route.name === "agents" ? <AgentsView /> : null}
         {route.name === "settings" ? <SettingsView theme={theme} setTheme={setTheme} /> : null}
       </main>
+      <Toasts />
     </div>
   );
 }

@@ -1,11 +1,12 @@
 import { useEffect, useMemo, useState } from "react";
-import { ApiError, controlToken, describeError, getJSON, postControl, setControlToken } from "../api";
+import { ApiError, describeError, getJSON } from "../api";
 import { KEEP_OPEN, isActiveAlert, store, useStore } from "../store";
 import type { AgentEvent, Session } from "../types";
 import { clock, count, dateTime, ms, since, usd, duration, parseTime } from "../format";
 import { liveLink } from "../live";
 import { navigate, onLinkClick } from "../router";
 import { AlertRow } from "./AlertsView";
+import { ControlPanel } from "./ControlPanel";
 import { AgentBadge, Empty, Notice, StatusBadge, useNow } from "./common";
 import { describeEvent, sessionTitle } from "./SessionsView";
 
@@ -166,86 +167,6 @@ function Counters({ s }: { s: Session }) {
   );
 }
 
-function ControlButtons({ s }: { s: Session }) {
-  const [confirm, setConfirm] = useState<"kill" | "restart" | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [msg, setMsg] = useState<{ kind: "ok" | "error" | "warn"; text: string } | null>(null);
-  const [needToken, setNeedToken] = useState(false);
-  const [token, setToken] = useState(controlToken());
-  if (!s.control?.available) {
-    return s.control && s.control.reason ? <p className="muted small">Control: {s.control.reason}</p> : null;
-  }
-  async function run(action: "kill" | "restart") {
-    setBusy(true);
-    setMsg(null);
-    try {
-      await postControl(`/control/${action}`, { session: s.id });
-      setMsg({ kind: "ok", text: action === "kill" ? "Kill sent." : "Restart sent." });
-      setConfirm(null);
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 401) {
-        setNeedToken(true);
-        setMsg({ kind: "warn", text: "The sink wants the control token." });
-      } else if (e instanceof ApiError && e.status === 409) {
-        setMsg({ kind: "warn", text: `Not controllable: ${e.message}` });
-        setConfirm(null);
-      } else {
-        setMsg({ kind: "error", text: describeError(e) });
-      }
-    } finally {
-      setBusy(false);
-    }
-  }
-  return (
-    <div className="control" data-testid="control">
-      {confirm === null ? (
-        <div className="actions">
-          <button type="button" className="btn btn-danger" onClick={() => setConfirm("kill")} data-testid="kill">
-            Kill
-          </button>
-          <button type="button" className="btn" onClick={() => setConfirm("restart")} data-testid="restart">
-            Restart
-          </button>
-        </div>
-      ) : (
-        <div className="confirm" role="alertdialog" aria-labelledby="confirm-q" data-testid="confirm">
-          <p id="confirm-q">
-            {confirm === "kill" ? "Stop this agent? Its process group gets SIGTERM, then SIGKILL after a grace period." : "Restart this agent? It is stopped and started again with the same command."}
-          </p>
-          <div className="actions">
-            <button type="button" className="btn btn-quiet" onClick={() => setConfirm(null)} disabled={busy}>
-              Cancel
-            </button>
-            <button type="button" className={`btn ${confirm === "kill" ? "btn-danger" : "btn-primary"}`} onClick={() => void run(confirm)} disabled={busy} data-testid="confirm-yes">
-              {busy ? "…" : confirm === "kill" ? "Yes, kill" : "Yes, restart"}
-            </button>
-          </div>
-        </div>
-      )}
-      {needToken ? (
-        <form
-          className="token-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setControlToken(token.trim());
-            setNeedToken(false);
-            setMsg({ kind: "ok", text: "Token saved on this device. Try again." });
-          }}
-        >
-          <label>
-            Control token
-            <input type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
-          </label>
-          <button type="submit" className="btn btn-primary">
-            Save
-          </button>
-        </form>
-      ) : null}
-      {msg ? <Notice kind={msg.kind}>{msg.text}</Notice> : null}
-    </div>
-  );
-}
-
 const SHOW_STEP = 200;
 
 export function SessionDetail({ id }: { id: string }) {
@@ -328,7 +249,7 @@ export function SessionDetail({ id }: { id: string }) {
           <dd className="mono">{s.id}</dd>
         </div>
       </dl>
-      <ControlButtons s={s} />
+      <ControlPanel s={s} title={sessionTitle(s)} />
       <Counters s={s} />
       {alerts.length ? (
         <>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
-import { ApiError, controlToken, describeError, setControlToken } from "../api";
+import { ApiError, controlToken, controlTokenRemembered, describeError, forgetControlToken, setControlToken } from "../api";
+import { logout } from "../auth";
 import { currentSubscription, defaultLabel, disableNotifications, enableNotifications, pushSupport, sendTestNotification } from "../push";
 import { store, useStore } from "../store";
 import { loadTheme, saveTheme, type ThemeChoice } from "../theme";
@@ -122,28 +123,101 @@ function Appearance({ theme, setTheme }: { theme: ThemeChoice; setTheme: (t: The
 }
 
 function Control() {
-  const [token, setToken] = useState(controlToken);
+  const [token, setToken] = useState("");
+  const [remember, setRemember] = useState(controlTokenRemembered);
+  const [has, setHas] = useState(() => controlToken() !== "");
   const [saved, setSaved] = useState(false);
   return (
-    <section className="panel" aria-labelledby="control-h">
+    <section className="panel" aria-labelledby="control-h" data-testid="control-settings">
       <h2 id="control-h">Control token</h2>
-      <p className="muted">Kill and restart need the sink's control token (<code>observatory token create</code>). It is kept in this browser only.</p>
+      <p className="muted">
+        Kill and restart need the sink's control token (<code>obsc_…</code>, from <code>observatory token create NAME</code>). The dashboard asks for it the first time; it is sent only to <code>/control/…</code>.
+      </p>
+      <p className="small" data-testid="control-token-state">
+        This page: <strong>{has ? (controlTokenRemembered() ? "token remembered on this device" : "token kept until the page closes") : "no token"}</strong>
+      </p>
       <form
         className="token-form"
         onSubmit={(e) => {
           e.preventDefault();
-          setControlToken(token.trim());
+          if (!token.trim()) return;
+          setControlToken(token.trim(), remember);
+          setToken("");
+          setHas(true);
           setSaved(true);
         }}
       >
         <label className="field">
           Token
-          <input type="password" autoComplete="off" value={token} onChange={(e) => { setToken(e.target.value); setSaved(false); }} />
+          <input type="password" autoComplete="off" value={token} placeholder="obsc_…" onChange={(e) => { setToken(e.target.value); setSaved(false); }} />
         </label>
-        <button type="submit" className="btn">
+        <button type="submit" className="btn" disabled={!token.trim()}>
           {saved ? "Saved" : "Save"}
         </button>
       </form>
+      <label className="check">
+        <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+        Remember on this device
+      </label>
+      {has ? (
+        <div className="actions">
+          <button
+            type="button"
+            className="btn btn-quiet"
+            onClick={() => {
+              forgetControlToken();
+              setHas(false);
+              setSaved(false);
+            }}
+          >
+            Forget token
+          </button>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function Access() {
+  useStore();
+  const a = store.auth;
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<string | null>(null);
+  if (!a) return null;
+  return (
+    <section className="panel" aria-labelledby="access-h" data-testid="access">
+      <h2 id="access-h">Access</h2>
+      <p className="small">
+        {a.token ? (
+          <>
+            Logged in with the {a.token.scope} token <strong>{a.token.name}</strong> <span className="muted">({a.token.id})</span>
+            {a.local ? " on this machine" : ""}.
+          </>
+        ) : a.local ? (
+          "This browser runs on the sink's machine: no login needed."
+        ) : (
+          "Not logged in."
+        )}
+        {!a.local && !a.remoteControl ? " Kill and restart are off from other machines." : ""}
+      </p>
+      {a.token ? (
+        <button
+          type="button"
+          className="btn btn-quiet"
+          disabled={busy}
+          data-testid="logout"
+          onClick={() => {
+            setBusy(true);
+            setErr(null);
+            logout()
+              .catch((e) => setErr(describeError(e)))
+              .finally(() => setBusy(false));
+          }}
+        >
+          {busy ? "Logging out…" : "Log out"}
+        </button>
+      ) : null}
+      {err ? <Notice kind="error">{err}</Notice> : null}
     </section>
   );
 }
@@ -173,6 +247,7 @@ export function SettingsView({ theme, setTheme }: { theme: ThemeChoice; setTheme
       <Notifications />
       <Appearance theme={theme} setTheme={setTheme} />
       <Control />
+      <Access />
       <Connection />
     </section>
   );
