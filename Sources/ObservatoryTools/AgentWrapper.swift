@@ -179,7 +179,7 @@ package final class AgentWrapper {
         kill(-child.pid, SIGTERM)
         kill(-child.pid, SIGCONT)  // a stopped process acts on SIGTERM only once continued
         // Descendants that left the group (setsid) get it too.
-        for pid in ProcessTable.descendants(of: getpid(), in: ProcessTable.snapshot()) { kill(pid, SIGTERM) }
+        for pid in ProcessTable.livingDescendants(of: getpid()) { kill(pid, SIGTERM) }
     }
 
     /// Advances a kill / restart; returns the wrapper's exit status when it is time to exit.
@@ -192,7 +192,7 @@ package final class AgentWrapper {
                 stop = current
                 kill(-child.pid, SIGKILL)
                 if child.status == nil { kill(child.pid, SIGKILL) }
-                for pid in ProcessTable.descendants(of: getpid(), in: ProcessTable.snapshot()) { kill(pid, SIGKILL) }
+                for pid in ProcessTable.livingDescendants(of: getpid()) { kill(pid, SIGKILL) }
             }
             return nil
         }
@@ -237,9 +237,7 @@ package final class AgentWrapper {
         guard child.status != nil else { return false }
         if kill(-child.pid, 0) == 0 || errno == EPERM { return false }
         // The group is empty; anything that left it (setsid) and still runs?
-        let table = ProcessTable.snapshot()
-        let descendants = ProcessTable.descendants(of: getpid(), in: table)
-        return !table.contains { descendants.contains($0.pid) && $0.state != "Z" }
+        return ProcessTable.livingDescendants(of: getpid()).isEmpty
     }
 
     // MARK: Events

@@ -64,6 +64,42 @@ package enum ProcessTable {
         return out
     }
 
+    /// The descendants of `ancestor` from the kernel's per-thread `children` lists (cheap: only
+    /// the tree is read, not every process); falls back to a full snapshot when the kernel has no
+    /// such lists (CONFIG_PROC_CHILDREN). Zombies are left out.
+    package static func livingDescendants(of ancestor: Int32) -> [Int32] {
+        guard POSIXFile.exists("/proc/\(ancestor)/task/\(ancestor)/children") else {
+            let table = snapshot()
+            let pids = descendants(of: ancestor, in: table)
+            return table.filter { pids.contains($0.pid) && $0.state != "Z" }.map(\.pid)
+        }
+        var out: [Int32] = []
+        var seen = Set<Int32>()
+        var stack = [ancestor]
+        while let pid = stack.popLast(), seen.count < 100_000 {
+            for child in children(of: pid) where seen.insert(child).inserted {
+                stack.append(child)
+                if processStat(pid: child).map({ $0.state != "Z" }) ?? false { out.append(child) }
+            }
+        }
+        return out
+    }
+
+    /// The children of every thread of `pid`.
+    private static func children(of pid: Int32) -> [Int32] {
+        guard let dir = opendir("/proc/\(pid)/task") else { return [] }
+        defer { closedir(dir) }
+        var out: [Int32] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard Int32(name) != nil, let bytes = POSIXFile.read("/proc/\(pid)/task/\(name)/children") else { continue }
+            out += bytes.split(separator: UInt8(ascii: " ")).compactMap { Int32(String(decoding: $0, as: UTF8.self)) }
+        }
+        return out
+    }
+
     /// Clock ticks per second (`_SC_CLK_TCK`).
     package static let ticksPerSecond: Double = {
         let t = sysconf(Int32(_SC_CLK_TCK))
