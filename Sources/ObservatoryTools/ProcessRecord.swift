@@ -75,7 +75,12 @@ package struct ProcessRecord: Sendable, Equatable {
         case .exited(let code): attributes.append(("process.exit_code", .int(Int64(code))))
         case .signaled(let signal): attributes.append(("process.exit_signal", .int(Int64(signal))))
         }
-        attributes += [("process.stop_reason", .string(reason)), ("process.escalated", .bool(escalated)), ("process.cwd", .string(cwd))]
+        attributes += [
+            ("process.stop_reason", .string(reason)),
+            // The sink ends (rather than crashes) a session whose stop was asked for.
+            ("process.stop_requested", .bool(reason != "exit")),
+            ("process.escalated", .bool(escalated)), ("process.cwd", .string(cwd)),
+        ]
         return ProcessRecord(timeUnixNano: time, attributes: attributes + agent.attributes)
     }
 

@@ -141,6 +141,8 @@ import Testing
         #expect(record["process.exit_signal"] == .int(9))
         #expect(record["process.exit_code"] == nil)
         #expect(record["process.cwd"] == .string("/w"))
+        #expect(record["process.stop_requested"] == .bool(true))
+        #expect(ProcessRecord.exit(agent: agent, pid: 7, status: .exited(3), reason: "exit", escalated: false, cwd: "/w", time: 5)["process.stop_requested"] == .bool(false))
         #expect(record["observatory.agent.id"] == .string("a1"))
         #expect(record["observatory.agent.kind"] == .string("claude-code"))
         let body = try JSONValue.parse(ProcessRecord.exportRequestBody([record], agent: agent)).value

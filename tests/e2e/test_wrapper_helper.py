@@ -168,7 +168,8 @@ def test_kill_stops_the_whole_group_and_escalates_for_a_grandchild_ignoring_sigt
     assert group_members(pid) == []
     assert wrapper.wait(10) == 128 + signal.SIGTERM
     assert control.agents()["agents"] == []
-    s = sink.wait_session("gc1", lambda s: s["status"] == "crashed", desc="session crashed after the kill")
+    # A stop that was asked for ends the session (process.stop_requested), it is not a crash.
+    s = sink.wait_session("gc1", lambda s: s["status"] == "ended", desc="session ended after the kill")
     assert s["name"] == "name-gc1"
 
 
@@ -250,12 +251,14 @@ def test_cpu_samples_reach_the_sink(control, sink):
 
     def sample():
         for e in sink.all_events("cpu1"):
-            if e["attributes"].get("process.event") == "sample" and float(e["attributes"]["process.cpu_percent"]) > 0:
+            if e["attributes"].get("process.event") == "sample" and float(e["attributes"]["process.cpu_percent"]) > 50:
                 return e
         return None
 
-    e = wait_until(sample, timeout=20, desc="a CPU sample")
-    assert float(e["attributes"]["process.cpu_percent"]) > 30, e
+    # A busy loop on one core: a sample above 50% within a few 5 s intervals (the first interval
+    # also covers the interpreter's start).
+    e = wait_until(sample, timeout=30, interval=0.5, desc="a CPU sample above 50%")
+    assert float(e["attributes"]["process.cpu_percent"]) < 250, e
     assert int(e["attributes"]["process.rss_bytes"]) > 1_000_000, e
     control.cli("kill", "cpu1")
     wrapper.wait(10)
