@@ -99,7 +99,12 @@ struct Serve: AsyncParsableCommand {
         let databasePath = configuration.databasePath
         let ingestHost = configuration.ingestHost
         let apiHost = configuration.apiHost
-        let secrets = sink.newSecrets.map { StartupBanner.NewSecret(name: $0.token.name, scope: $0.token.scope.rawValue, secret: $0.secret) }
+        // Secrets go to a terminal only: when stdout is a log (systemd, docker logs, a file), the
+        // banner says how to make a token instead of leaving one in the log.
+        let onTerminal = isatty(STDOUT_FILENO) != 0
+        let secrets = sink.newSecrets.map {
+            StartupBanner.NewSecret(name: $0.token.name, scope: $0.token.scope.rawValue, secret: onTerminal ? $0.secret : nil)
+        }
         try await sink.run { ports in
             let banner = StartupBanner.text(
                 ingest: "http://\(ingestHost):\(ports.ingest)", api: "http://\(apiHost):\(ports.api)", database: databasePath,

@@ -4,9 +4,10 @@ package enum StartupBanner {
     package struct NewSecret: Sendable {
         package var name: String
         package var scope: String
-        package var secret: String
+        /// `nil` when it must not be printed (stdout is not a terminal).
+        package var secret: String?
 
-        package init(name: String, scope: String, secret: String) {
+        package init(name: String, scope: String, secret: String?) {
             self.name = name
             self.scope = scope
             self.secret = secret
@@ -50,7 +51,13 @@ package enum StartupBanner {
             let use = secret.scope == "control"
                 ? "stops and restarts agents: the dashboard asks for it the first time you press Kill"
                 : "logs a browser or phone in from another machine"
-            text += "  \(secret.scope) token \"\(secret.name)\"  \(secret.secret)\n    (\(use))\n"
+            if let value = secret.secret {
+                text += "  \(secret.scope) token \"\(secret.name)\"  \(value)\n    (\(use))\n"
+            } else {
+                let device = secret.scope == "device" ? "--device " : ""
+                text += "  a \(secret.scope) token \"\(secret.name)\" was made, but output is not a terminal, so it is not printed"
+                    + " (it would stay in the log);\n    make one to use with: observatory token create \(device)NAME   (\(use))\n"
+            }
         }
         text += "Manage them with: observatory token list | create | revoke\n\n"
         return text
