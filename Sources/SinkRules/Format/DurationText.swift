@@ -22,7 +22,10 @@ package enum DurationText {
             nextUnit = index + 1
             let (product, overflow) = number.multipliedReportingOverflow(by: units[index].1)
             guard !overflow else { return nil }
-            milliseconds += product
+            // The sum can overflow too (`292471208y52w`; found by fuzzing the rule parser).
+            let (sum, sumOverflow) = milliseconds.addingReportingOverflow(product)
+            guard !sumOverflow else { return nil }
+            milliseconds = sum
         }
         return .milliseconds(milliseconds)
     }
@@ -31,7 +34,7 @@ package enum DurationText {
     package static func format(seconds: Double) -> String {
         guard seconds.isFinite else { return "" }
         if seconds < 1, seconds > 0 { return "\(Int((seconds * 1000).rounded()))ms" }
-        let total = Int(seconds.rounded())
+        let total = Int(min(max(seconds, -1e15), 1e15).rounded())  // Int(1e300) would trap
         let (hours, minutes, secs) = (total / 3600, (total % 3600) / 60, total % 60)
         if hours > 0 { return minutes == 0 && secs == 0 ? "\(hours)h" : "\(hours)h\(pad(minutes))m" + (secs > 0 ? "\(pad(secs))s" : "") }
         if minutes > 0 { return secs == 0 ? "\(minutes)m" : "\(minutes)m\(pad(secs))s" }
