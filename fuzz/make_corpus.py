@@ -9,6 +9,10 @@ OpenTelemetry SDK): `.venv/bin/python fuzz/make_corpus.py`.
   body, the benchmark's 100-record template (bench/gen_bodies.py).
 * rules: rules/*.yaml, Tests/SinkRulesTests/Fixtures/{good,bad}/*.yaml.
 * expr: every expression in those rule files, and the expressions of the expression tests.
+
+Also writes the dictionaries fuzz/otlp.dict and fuzz/rules.dict: the string literals of the code
+under test (attribute keys, event names, keywords, functions), which libFuzzer cannot learn from
+Swift string comparisons by itself.
 """
 
 from __future__ import annotations
@@ -97,7 +101,29 @@ def rules_and_exprs() -> None:
         put("expr", m.group(1).encode().decode("unicode_escape").encode())
 
 
+def literals(globs: list[str]) -> list[str]:
+    out: set[str] = set()
+    for g in globs:
+        for f in ROOT.glob(g):
+            for m in re.finditer(r'"([A-Za-z0-9_.:/<>=!&|+*-]{2,40})"', f.read_text()):
+                out.add(m.group(1))
+    return sorted(out)
+
+
+def dictionaries() -> None:
+    otlp = literals(["Sources/SinkNormalize/**/*.swift", "Sources/SinkOTLP/OTLP*.swift"])
+    otlp += ["resourceLogs", "scopeLogs", "logRecords", "attributes", "stringValue", "intValue", "doubleValue",
+             "boolValue", "timeUnixNano", "traceId", "spanId", "resourceMetrics", "scopeMetrics", "dataPoints",
+             "asDouble", "asInt", "resourceSpans", "scopeSpans", "1e300", "-1e308", "NaN", "Infinity"]
+    rules = literals(["Sources/SinkRules/Format/*.swift", "Sources/SinkRules/Expression/*.swift"])
+    rules += ["292471208y", "9223372036854775807", "1e308", "-0.0"]
+    for name, words in (("otlp", otlp), ("rules", rules)):
+        body = "".join(f'"{w}"\n' for w in words)
+        (ROOT / "fuzz" / f"{name}.dict").write_text(f"# libFuzzer dictionary, made by fuzz/make_corpus.py\n{body}")
+
+
 if __name__ == "__main__":
+    dictionaries()
     otlp_json()
     otlp_protobuf()
     rules_and_exprs()

@@ -5,7 +5,8 @@
 #
 # Builds Sources/ObservatoryFuzz (only the modules its targets need) in release with
 # -sanitize=fuzzer into .build-fuzz, then runs each target for SECONDS on a copy of its seed
-# corpus (fuzz/corpus/<target>, read-only here; new inputs go to .build-fuzz/corpus/<target>).
+# corpus (fuzz/corpus/<target>, read-only here; new inputs go to .build-fuzz/corpus/<target>), with
+# the dictionary fuzz/otlp.dict or fuzz/rules.dict (both made by fuzz/make_corpus.py).
 # A crash, a timeout (> 10 s on one input) or an out-of-memory (> 2 GB) fails the run; the input is
 # left in .build-fuzz/artifacts/ and printed as base64, for a regression test in Tests/.
 # Reproduce one: FUZZ_TARGET=<target> .build-fuzz/release/observatory-fuzz <artifact>
@@ -31,10 +32,12 @@ for target in "${targets[@]}"; do
   work=".build-fuzz/corpus/$target"
   mkdir -p "$work"
   log=".build-fuzz/$target.log"
+  case "$target" in otlp-*) dict=fuzz/otlp.dict ;; *) dict=fuzz/rules.dict ;; esac
   echo "== fuzz $target (${seconds}s)"
   set +e
-  FUZZ_TARGET="$target" "$bin" "$work" "$seeds" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=65536 -print_final_stats=1 -artifact_prefix=".build-fuzz/artifacts/$target-" >"$log" 2>&1
+  # SWIFT_BACKTRACE=enable=no: let libFuzzer, not the Swift backtracer, handle a trap and save the input.
+  SWIFT_BACKTRACE=enable=no FUZZ_TARGET="$target" "$bin" "$work" "$seeds" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=65536 -dict="$dict" -print_final_stats=1 -artifact_prefix=".build-fuzz/artifacts/$target-" >"$log" 2>&1
   rc=$?
   set -e
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

@@ -9,8 +9,8 @@ import SinkRules
 ///
 /// | target | input | code under test |
 /// |---|---|---|
-/// | `otlp-protobuf` | first byte picks logs/metrics/traces, the rest is the body | `OTLPRequest` protobuf decoding, `Normalizer`, each event's stored JSON |
-/// | `otlp-json` | same, OTLP/JSON body | `OTLPRequest` JSON decoding (hex ids), `Normalizer`, stored JSON |
+/// | `otlp-protobuf` | first byte picks logs/metrics/traces, the rest is the body | `OTLPRequest` protobuf decoding, `Normalizer`, each event's stored JSON, session totals and the rules' session view |
+/// | `otlp-json` | same, OTLP/JSON body | `OTLPRequest` JSON decoding (hex ids), then as `otlp-protobuf` |
 /// | `rules` | a rule file (UTF-8) | `RuleFileParser` (YAML, validation, every expression and template in it) |
 /// | `expr` | an expression (UTF-8) | `Expression.compile` in every scope, then evaluation against a fixed session and event |
 enum FuzzTarget: String, CaseIterable {
@@ -48,8 +48,17 @@ enum FuzzTarget: String, CaseIterable {
         guard let request = try? OTLPRequest(signal: signal, encoding: encoding, body: body) else { return }
         _ = request.recordCount
         let batch = normalizer.normalize(request, receivedAt: receivedAt)
+        // What the tracker and the rules do with each event: stored JSON, session totals, rule views.
+        var sessions: [String: Session] = [:]
         for event in batch.events {
             _ = event.payload
+            _ = RuleEvent(event)
+            sessions[event.sessionID, default: Session(id: event.sessionID, agent: event.agent, firstSeen: receivedAt)]
+                .apply(event, receivedAt: receivedAt)
+        }
+        for session in sessions.values {
+            let view = SessionView(session, now: receivedAt.addingTimeInterval(90))
+            for field in SessionField.allCases { _ = view[field] }
         }
     }
 
