@@ -22,7 +22,7 @@ package enum DurationText {
             nextUnit = index + 1
             let (product, overflow) = number.multipliedReportingOverflow(by: units[index].1)
             guard !overflow else { return nil }
-            // The sum can overflow too (`292471208y52w`; found by fuzzing the rule parser).
+            // The sum can overflow too (`292471208y52w`: a trap before, found reviewing after the fuzzers).
             let (sum, sumOverflow) = milliseconds.addingReportingOverflow(product)
             guard !sumOverflow else { return nil }
             milliseconds = sum
