@@ -300,6 +300,12 @@ COMMANDS: list[tuple[str, Callable[[DocCommand, Sandbox], None]]] = [
     (r"observatory-sink check-config --config sink\.yaml", run_plain),
     (r"observatory setup (claude-code|codex|gemini)( --dry-run)?", run_with_sink),
     (r"observatory doctor", run_with_sink),
+    (r"observatory token (list|create( --device)? [\w-]+|revoke [\w-]+)", run_plain),
+    (r"observatory run .*", skip("starts an agent CLI (not installed here); tests/e2e/test_wrapper_helper.py runs "
+                                 "`observatory run` around a test agent")),
+    (r"observatory (helper|agents|kill|restart)\b.*",
+     skip("needs a running helper and wrapped agents; tests/e2e/test_wrapper_helper.py runs these commands")),
+    (r"(systemctl|journalctl) --user .*", skip("needs a systemd user session (none in CI containers)")),
     (r"curl -s http://127\.0\.0\.1:4320/\S+( \| python3 -m json\.tool)?", run_with_sink),
     (r"export( [A-Z_]+=\S+)+", run_plain),
     (r"(claude|codex|gemini)", skip("an agent CLI, not installed on the test machine")),
