@@ -230,7 +230,9 @@ def test_control_buttons_only_for_wrapped_agents_after_confirmation_and_token(fr
 
     def agents(route):
         agents_calls.append(route.request.url)
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(roster(wrapped(a))))
+        # Once killed, the agent is back under a new pid (restarted from a terminal): buttons again.
+        killed = any(c[2] == "Bearer s3cret" for c in calls)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(roster(wrapped(a, pid=4300 if killed else 4242))))
 
     page.route("**/control/*", control)
     page.route("**/api/agents", agents)
@@ -281,7 +283,11 @@ def test_control_buttons_only_for_wrapped_agents_after_confirmation_and_token(fr
     # Not remembered: memory only.
     assert page.evaluate("localStorage.getItem('observatory.controlToken')") is None
 
-    # The server's error text for 409 / 429 / 503, and the token is kept (no dialog).
+    # The killed pid gets no buttons; the roster (fetched again after the call) has a new pid: buttons again.
+    page.get_by_test_id("restart").wait_for()
+    assert "pid 4300" in page.get_by_test_id("control").inner_text()
+
+    # The server's error text for 409 / 429 / 503 / 504, and the token is kept (no dialog).
     for status, text in [(409, "eeeeeeee-5555 was not started with `observatory run` (or has ended)"),
                          (429, "too many failed attempts; try again later"),
                          (503, "the control helper is not reachable (no socket); start it with `observatory helper`"),

@@ -281,9 +281,13 @@ def test_kill_and_restart_a_real_wrapped_agent(sink_factory, new_page, artifacts
         page.get_by_role("button", name="Kill t").click()
         d = page.get_by_test_id("confirm")
         assert "Kill t?" in d.inner_text() and str(second_pid) in d.inner_text()
+        page.screenshot(path=str(artifacts / "phone-control-confirm.png"))
         page.get_by_test_id("confirm-yes").click()
         page.get_by_text(f"Killed t (pid {second_pid})").wait_for(timeout=30_000)
         assert page.get_by_test_id("token-dialog").count() == 0
+        # No buttons for the process that is gone.
+        page.locator('[data-testid="control-hint"][data-kind="killed"]').wait_for()
+        assert page.get_by_test_id("kill").count() == 0
         wait_for(lambda: not pid_alive(second_pid), timeout=15, what="the killed agent to exit")
         wait_for(lambda: run.poll() is not None, timeout=15, what="observatory run to exit")
         page.screenshot(path=str(artifacts / "phone-control-killed.png"))

@@ -98,11 +98,11 @@ export function ControlPanel({ s, title }: { s: Session; title: string }) {
   const [askToken, setAskToken] = useState<{ action: Action; error: string | null } | null>(null);
   const [busy, setBusy] = useState<Action | null>(null);
   const [msg, setMsg] = useState<string | null>(null);
-  /** Killed from here: the roster drops the agent before the session says it ended. */
-  const [killed, setKilled] = useState(false);
+  /** The pid killed from here: the roster may list it for a moment longer (a restart from elsewhere gets a new pid). */
+  const [killedPid, setKilledPid] = useState<number | null>(null);
 
   if (state.kind === "unknown") return null;
-  if (killed && state.kind !== "controllable") {
+  if (killedPid !== null && (state.kind !== "controllable" || state.agent.pid === killedPid)) {
     return (
       <p className="muted small control-hint" data-testid="control-hint" data-kind="killed">
         Stopped from this dashboard.
@@ -141,7 +141,7 @@ export function ControlPanel({ s, title }: { s: Session; title: string }) {
     setMsg(null);
     try {
       const out = await postControl<ControlOutcome>(`/control/${action}`, { session: s.id });
-      if (action === "kill") setKilled(true);
+      if (action === "kill") setKilledPid(out.pid ?? agent.pid);
       showToast(describeOutcome(out, name), "ok");
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
