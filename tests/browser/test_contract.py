@@ -308,7 +308,7 @@ def test_control_buttons_only_for_wrapped_agents_after_confirmation_and_token(fr
     watch.assert_clean()
 
 
-def test_agents_view_lists_wrapped_and_unwrapped(front, new_page):
+def test_agents_view_lists_wrapped_and_unwrapped(front, new_page, artifacts):
     ctx, page, watch = new_page(**PHONE)
     a = "abababab-1111"
     page.route("**/api/agents", lambda r: r.fulfill(status=200, content_type="application/json", body=json.dumps(roster(
@@ -324,6 +324,7 @@ def test_agents_view_lists_wrapped_and_unwrapped(front, new_page):
     assert "reviewer" in t and "777" in t and "claude --continue" in t
     u = page.get_by_test_id("unwrapped-agent")
     assert u.get_attribute("data-pid") == "31337" and "read-only" in u.inner_text().lower()
+    page.screenshot(path=str(artifacts / "phone-agents.png"))
     w.get_by_test_id("agent-session-link").click()
     page.get_by_test_id("session-detail").wait_for()
     assert page.url.endswith(f"/sessions/{a}")
