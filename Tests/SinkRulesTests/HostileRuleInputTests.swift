@@ -52,4 +52,15 @@ struct HostileRuleInputTests {
         let view = SessionView(session, now: Date(timeIntervalSince1970: 1_790_000_060))
         #expect(view[.tokensTotal] == .int(Int64(2 * SessionCounters.maxCount)))
     }
+
+    @Test("an event claiming 1e300 tokens becomes a rule event (the count stays a double) without trapping")
+    func ruleEventOfHugeTokens() {
+        let event = SessionEvent(
+            sessionID: "s", agent: .claudeCode, kind: .apiRequest, name: "claude_code.api_request", source: .logs,
+            time: Date(timeIntervalSince1970: 1_790_000_000), dedupKey: 1,
+            facts: EventFacts(inputTokens: 1e300, outputTokens: 1234.9))
+        let ruleEvent = RuleEvent(event)
+        #expect(ruleEvent.attrs["input_tokens"] == .double(1e300))
+        #expect(ruleEvent.attrs["output_tokens"] == .int(1234))
+    }
 }

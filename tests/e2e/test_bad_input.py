@@ -88,3 +88,24 @@ def encode_and_parse(session: ClaudeSession) -> ExportLogsServiceRequest:
     req = ExportLogsServiceRequest()
     req.ParseFromString(encode_logs_request([session]))
     return req
+
+
+def test_absurd_token_counts_neither_crash_nor_crash_loop(sink):
+    """A record claiming 1e300 tokens (found by fuzzing) once crashed the sink, and again at every
+    start once it was stored. Now the totals saturate, the API answers, and a restart works."""
+    s = _accepted_session(sink)
+    huge = ClaudeSession().api_request(cost=0.5, inp=1, out=1)
+    req = ExportLogsServiceRequest()
+    req.ParseFromString(encode_logs_request([huge]))
+    for attr in req.resource_logs[0].scope_logs[0].log_records[0].attributes:
+        if attr.key in ("input_tokens", "output_tokens"):
+            attr.value.double_value = 1e300
+    r = sink.post_otlp("logs", req.SerializeToString())
+    assert r.status_code == 200, r.text[:300]
+    got = sink.wait_counters(huge.session_id, apiRequests=1)["counters"]
+    assert got["inputTokens"] == got["outputTokens"] == 2 ** 53, got
+    _still_intact(sink, s)
+    assert sink.stop() == 0
+    sink.start()
+    assert sink.session(huge.session_id)["counters"]["inputTokens"] == 2 ** 53
+    _still_intact(sink, s)

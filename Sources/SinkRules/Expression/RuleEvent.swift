@@ -40,8 +40,9 @@ package struct RuleEvent: Sendable, Hashable {
         put("success", facts.success.map(AttributeValue.bool))
         put("duration_ms", facts.durationMs.map(AttributeValue.double))
         put("cost_usd", facts.costUSD.map(AttributeValue.double))
-        put("input_tokens", facts.inputTokens.map { .int(Int64($0)) })
-        put("output_tokens", facts.outputTokens.map { .int(Int64($0)) })
+        // A count beyond Int64 (a record claiming 1e300 tokens) stays a double: Int64(1e300) traps.
+        put("input_tokens", facts.inputTokens.map { Int64(exactly: $0.rounded(.towardZero)).map(AttributeValue.int) ?? .double($0) })
+        put("output_tokens", facts.outputTokens.map { Int64(exactly: $0.rounded(.towardZero)).map(AttributeValue.int) ?? .double($0) })
         put("error", facts.error.map(AttributeValue.string))
         put("status_code", facts.statusCode.map { .int(Int64($0)) })
         put("exit_code", facts.exitCode.map { .int(Int64($0)) })
