@@ -6,9 +6,10 @@ import NIOCore
 ///
 /// - **Host allowlist** (DNS rebinding): the `Host` must be a loopback name or address, or one of
 ///   ``allowedHosts`` — a page on `evil.example` that re-points its name at 127.0.0.1 is refused.
-/// - **Local or remote**: a request is local when the TCP peer is a loopback address and it carries
-///   no proxy header (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`, `CF-Connecting-IP`): a tunnel
-///   or reverse proxy on this machine connects from loopback, but its requests are remote.
+/// - **Local or remote**: a request is local when the TCP peer is a loopback address (or in
+///   ``localNetworks``: Docker's port forwarding, see docs/security.md) and it carries no proxy
+///   header (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`, `CF-Connecting-IP`): a tunnel or reverse
+///   proxy on this machine connects from loopback, but its requests are remote.
 /// - **Same origin** for anything that changes state: a browser's `Origin`, when sent, must name
 ///   the host the request was sent to (no CSRF, no cross-site WebSocket hijacking).
 package struct AccessPolicy: Sendable {
@@ -16,10 +17,14 @@ package struct AccessPolicy: Sendable {
     package var allowedHosts: Set<String>
     /// Whether control calls from remote clients are allowed at all (`--allow-remote-control`).
     package var allowRemoteControl: Bool
+    /// Peers that count as this machine besides loopback (`api.local_networks`): in the compose
+    /// stack, the Docker network's gateway, from which the host's published port forwards.
+    package var localNetworks: [IPNetwork]
 
-    package init(allowedHosts: some Sequence<String> = [], allowRemoteControl: Bool = false) {
+    package init(allowedHosts: some Sequence<String> = [], allowRemoteControl: Bool = false, localNetworks: [IPNetwork] = []) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
         self.allowRemoteControl = allowRemoteControl
+        self.localNetworks = localNetworks
     }
 
     static let proxyHeaders: [HTTPField.Name] = [
@@ -31,7 +36,9 @@ package struct AccessPolicy: Sendable {
     package func access(peer: SocketAddress?, headers: HTTPFields) -> RequestAccess {
         let peerText = peer?.ipAddress ?? "unknown"
         let forwarded = Self.forwardedClient(headers)
-        let peerIsLoopback = peer.map(Self.isLoopback) ?? false
+        let peerIsLoopback = peer.map { address in
+            Self.isLoopback(address) || address.ipAddress.map { ip in localNetworks.contains { $0.contains(ip) } } ?? false
+        } ?? false
         let isLocal = peerIsLoopback && forwarded == nil
         let client = forwarded.map { "\(peerText) for \($0)" } ?? peerText
         // Behind a proxy on this machine every client shares the proxy's address; count each

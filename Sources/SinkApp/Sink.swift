@@ -106,7 +106,9 @@ package struct Sink: Sendable {
         authenticator = Authenticator(
             verifier: TokenVerifier(file: tokenFile), audit: AuditLog(dataDirectory: configuration.dataDirectory),
             clock: monotonicClock, wallClock: clock)
-        accessPolicy = AccessPolicy(allowedHosts: configuration.allowedHosts, allowRemoteControl: configuration.control.allowRemote)
+        accessPolicy = AccessPolicy(
+            allowedHosts: configuration.allowedHosts, allowRemoteControl: configuration.control.allowRemote,
+            localNetworks: configuration.localNetworks.compactMap(IPNetwork.init))
         controlRoutes = ControlRoutes(
             controller: controller ?? HelperAgentController(socketPath: configuration.control.helperSocket), reader: reader,
             authenticator: authenticator, policy: accessPolicy, defaultGrace: configuration.control.grace)

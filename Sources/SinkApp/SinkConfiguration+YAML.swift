@@ -60,7 +60,10 @@ extension SinkConfiguration {
                     case "idle_timeout": apiIdleTimeout = try reader.duration(value, path: "api.idle_timeout")
                     case "max_live_clients": maxLiveClients = try reader.integer(value, path: "api.max_live_clients")
                     case "allowed_hosts": allowedHosts = try reader.strings(value, path: "api.allowed_hosts")
-                    default: throw reader.unknown(key, in: "api", at: value, known: "host, port, idle_timeout, max_live_clients, allowed_hosts")
+                    case "local_networks": localNetworks = try reader.strings(value, path: "api.local_networks")
+                    default:
+                        throw reader.unknown(
+                            key, in: "api", at: value, known: "host, port, idle_timeout, max_live_clients, allowed_hosts, local_networks")
                     }
                 }
             case "sessions":

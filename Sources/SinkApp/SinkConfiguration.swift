@@ -1,4 +1,5 @@
 import Foundation
+import SinkAPI
 import SinkCore
 import SinkIngest
 import SinkNotify
@@ -30,6 +31,10 @@ package struct SinkConfiguration: Sendable {
     /// tunnel's hostname. YAML `api.allowed_hosts`, env `OBSERVATORY_ALLOWED_HOSTS` (comma-separated),
     /// flag `--allowed-host` (repeatable).
     package var allowedHosts: [String] = []
+    /// Networks (CIDR) whose peers count as this machine, like loopback: for Docker's port
+    /// forwarding, which connects from the container network's gateway. YAML `api.local_networks`,
+    /// env `OBSERVATORY_LOCAL_NETWORKS` (comma-separated). Default none.
+    package var localNetworks: [String] = []
     /// A shared secret the OTLP receiver requires as `Authorization: Bearer …`; required when ingest
     /// listens on a non-loopback address. YAML `ingest.token`, env `OBSERVATORY_INGEST_TOKEN`.
     package var ingestToken: String?
@@ -102,6 +107,9 @@ package struct SinkConfiguration: Sendable {
         if let ingestToken, !ingestToken.isEmpty, ingestToken.count < 16 {
             problems.append("ingest.token must be at least 16 characters")
         }
+        for network in localNetworks where IPNetwork(network) == nil {
+            problems.append("api.local_networks: \(network) is not an address or a network in CIDR notation (172.30.44.1/32)")
+        }
         if control.grace < .zero || control.grace > .seconds(300) { problems.append("control.grace must be between 0s and 300s") }
         if dataDirectory.isEmpty { problems.append("data_dir must not be empty") }
         if let dashboardDirectory, !FileManager.default.fileExists(atPath: dashboardDirectory + "/index.html") {
@@ -155,6 +163,9 @@ package struct SinkConfiguration: Sendable {
             allowedHosts = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         if let value = environment["OBSERVATORY_HELPER_SOCKET"], !value.isEmpty { control.helperSocket = value }
+        if let value = environment["OBSERVATORY_LOCAL_NETWORKS"] {
+            localNetworks = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         if let value = environment["OBSERVATORY_ALLOW_REMOTE_CONTROL"], !value.isEmpty {
             guard let flag = ["1": true, "true": true, "yes": true, "0": false, "false": false, "no": false][value.lowercased()] else {
                 throw ConfigurationError("OBSERVATORY_ALLOW_REMOTE_CONTROL must be true or false, not \(value)")

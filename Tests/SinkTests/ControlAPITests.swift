@@ -302,5 +302,24 @@ struct AccessPolicyTests {
         #expect(proxied.limiterKey == "203.0.113.5")
         let spoofing = policy.access(peer: lan, headers: [HTTPField.Name("X-Forwarded-For")!: "10.9.9.9"])
         #expect(spoofing.limiterKey == "192.168.1.20")
+        // Docker's published port forwards from the network's gateway: local when configured so.
+        let docker = AccessPolicy(localNetworks: [IPNetwork("172.30.44.1/32")!])
+        let gateway = try SocketAddress(ipAddress: "172.30.44.1", port: 5000)
+        let container = try SocketAddress(ipAddress: "172.30.44.7", port: 5000)
+        #expect(docker.access(peer: gateway, headers: [:]).isLocal)
+        #expect(!docker.access(peer: container, headers: [:]).isLocal)
+        #expect(!docker.access(peer: gateway, headers: [HTTPField.Name("CF-Connecting-IP")!: "203.0.113.5"]).isLocal)
+    }
+
+    @Test("CIDR networks: IPv4, IPv6, v4-mapped, bad input")
+    func networks() throws {
+        let v4 = try #require(IPNetwork("10.1.0.0/16"))
+        #expect(v4.contains("10.1.200.3") && !v4.contains("10.2.0.1") && v4.contains("::ffff:10.1.0.9"))
+        let v6 = try #require(IPNetwork("fd00::/8"))
+        #expect(v6.contains("fd12::1") && !v6.contains("fe80::1") && !v6.contains("10.1.0.1"))
+        #expect(IPNetwork("172.30.44.1")?.contains("172.30.44.1") == true)
+        #expect(IPNetwork("0.0.0.0/0")?.contains("8.8.8.8") == true)
+        for bad in ["", "10.1.0.0/33", "not-an-ip", "10.1.0.0/x", "::/129"] { #expect(IPNetwork(bad) == nil, "\(bad)") }
+        #expect(v4.description == "10.1.0.0/16")
     }
 }
