@@ -13,7 +13,12 @@ Normally started by run.sh, which starts and stops the servers:
   python bench.py --nginx-pid PID --nginx-url http://127.0.0.1:P \
       --sink-pid PID --sink-url http://127.0.0.1:P --sink-api http://127.0.0.1:P \
       --bodies DIR --db SINK_DATA/observatory.sqlite [--reps 3] [--duration 10] \
-      [--conns 16 64] [--variants pb gz] [--out results.jsonl]
+      [--conns 16 64] [--variants pb gz] [--out results.jsonl] \
+      [--rotel-pid PID --rotel-url http://127.0.0.1:P]
+
+With --rotel-pid/--rotel-url a third peer runs between nginx and the sink with the same requests:
+rotel (a Rust OTLP collector, blackhole exporter: decodes and batches everything, stores
+nothing), the "real receiver" reference of shared/reference/perf-anchors.md.
 """
 import argparse
 import json
@@ -33,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "otlp_post_unique.lua")
 TARGET_RECORDS_PER_S = 50_000
 TARGET_IDLE_RSS_MB = 40.0
+TARGET_ROTEL_FACTOR = 2.0  # the sink within 2x of rotel's receive rate
 CURRENT_WRK = []  # the running wrk, killed on exit
 
 
@@ -278,7 +284,7 @@ def run_wrk(a, peer, variant, conns, salt):
              server_cpu_pct=round(server_cpu, 1), wrk_cpu_pct=round(wrk_cpu, 1),
              machine_busy_pct=round(busy, 1), other_cpu_pct=round(max(0.0, busy - server_cpu - wrk_cpu), 1),
              other_top=other_load(others0, others1, set(pids) | {p.pid, os.getpid()}, wall,
-                                  ours=set(tree(a.nginx_pid if peer["name"] == "sink" else a.sink_pid))),
+                                  ours=set().union(*(tree(q["pid"]) for q in a.peers if q["name"] != peer["name"]))),
              server_threads=busiest_threads(threads0, threads1, wall),
              server_rss_peak_mb=round(peak[0] / 1024.0, 1), wrk_rc=os.waitstatus_to_exitcode(status),
              loadavg=open("/proc/loadavg").read().split()[0], time=time.strftime("%H:%M:%S"))
@@ -319,11 +325,11 @@ def table(rows, a):
         groups.setdefault((r["variant"], r["conns"], r["peer"]), []).append(r)
     med = {k: statistics.median(x["records_per_s"] for x in v) for k, v in groups.items()}
     head = ["peer", "body", "conns", "runs", "records/s acked (median; min-max)", "ratio vs nginx",
-            "stored/s (median)", "non-2xx", "server CPU%", "wrk CPU%", "other CPU%", "peak RSS MB"]
+            "sink vs rotel", "stored/s (median)", "non-2xx", "server CPU%", "wrk CPU%", "other CPU%", "peak RSS MB"]
     lines = []
     for variant in a.variants:
         for conns in a.conns:
-            for peer in ("nginx", "sink"):
+            for peer in ("nginx", "rotel", "sink"):
                 runs = groups.get((variant, conns, peer))
                 if not runs:
                     continue
@@ -335,6 +341,9 @@ def table(rows, a):
                     ratio = "%.4f (1:%.0f)" % (med[(variant, conns, peer)] / base, base / max(1.0, med[(variant, conns, peer)]))
                 else:
                     ratio = "-"
+                rbase = med.get((variant, conns, "rotel"))
+                vs_rotel = ("%.2f (1:%.1f)" % (med[(variant, conns, peer)] / rbase, rbase / max(1.0, med[(variant, conns, peer)]))
+                            if peer == "sink" and rbase else "-")
                 non2xx = sum(x["non2xx"] for x in runs)
                 if peer == "sink":
                     by_code = {}
@@ -351,9 +360,9 @@ def table(rows, a):
                 if sockerr:
                     non2xx = "%s, %d socket errors" % (non2xx, sockerr)
                 lines.append([
-                    "nginx (return 200)" if peer == "nginx" else "observatory-sink",
+                    {"nginx": "nginx (return 200)", "rotel": "rotel (blackhole)"}.get(peer, "observatory-sink"),
                     a.body_labels[variant], str(conns), str(len(runs)),
-                    "%s; %s-%s" % (fmt(statistics.median(rec)), fmt(rec[0]), fmt(rec[-1])), ratio, stored, str(non2xx),
+                    "%s; %s-%s" % (fmt(statistics.median(rec)), fmt(rec[0]), fmt(rec[-1])), ratio, vs_rotel, stored, str(non2xx),
                     "%.0f" % statistics.median(x["server_cpu_pct"] for x in runs),
                     "%.0f" % statistics.median(x["wrk_cpu_pct"] for x in runs),
                     "%.0f" % statistics.median(x["other_cpu_pct"] for x in runs),
@@ -371,6 +380,8 @@ def main():
     ap.add_argument("--sink-pid", type=int, required=True)
     ap.add_argument("--sink-url", required=True)
     ap.add_argument("--sink-api", required=True)
+    ap.add_argument("--rotel-pid", type=int, default=0, help="a running rotel-agent (third peer)")
+    ap.add_argument("--rotel-url", default="")
     ap.add_argument("--bodies", required=True)
     ap.add_argument("--db", default="", help="the sink's SQLite file, for the final row count")
     ap.add_argument("--records", type=int, default=100)
@@ -396,6 +407,9 @@ def main():
     a.body_labels = {"pb": "logs pb %.0fKB" % (sizes["pb"] / 1000.0), "gz": "logs pb+gzip %.1fKB" % (sizes["gz"] / 1000.0)}
     peers = [{"name": "nginx", "pid": a.nginx_pid, "url": a.nginx_url},
              {"name": "sink", "pid": a.sink_pid, "url": a.sink_url}]
+    if a.rotel_pid and a.rotel_url:
+        peers.insert(1, {"name": "rotel", "pid": a.rotel_pid, "url": a.rotel_url})
+    a.peers = peers
     outf = open(a.out, "a") if a.out else None
 
     def emit(rec):
@@ -424,17 +438,19 @@ def main():
         ds = counter(m1, "observatory_events_stored_total") - counter(m0, "observatory_events_stored_total")
         dd = counter(m1, "observatory_events_duplicate_total") - counter(m0, "observatory_events_duplicate_total")
         ng = [post(a.nginx_url, a.body_files[v][0], "application/x-protobuf", a.body_files[v][1]) for v in ("pb", "gz")]
-        check = {"type": "precheck", "sink_status": st, "nginx_status": ng, "stored": ds, "duplicates": dd}
+        rt = ([post(a.rotel_url, a.body_files[v][0], "application/x-protobuf", a.body_files[v][1]) for v in ("pb", "gz")]
+              if a.rotel_url else [200, 200])
+        check = {"type": "precheck", "sink_status": st, "nginx_status": ng, "rotel_status": rt, "stored": ds, "duplicates": dd}
         emit(check)
-        print("pre-check: sink answered %s (pb, gzip), stored %d, duplicates %d (expected 200/200, %d, %d); nginx %s"
-              % (st, ds, dd, n, n, ng), flush=True)
-        if st != [200, 200] or ng != [200, 200] or ds != n or dd != n:
+        print("pre-check: sink answered %s (pb, gzip), stored %d, duplicates %d (expected 200/200, %d, %d); nginx %s%s"
+              % (st, ds, dd, n, n, ng, "; rotel %s" % rt if a.rotel_url else ""), flush=True)
+        if st != [200, 200] or ng != [200, 200] or rt != [200, 200] or ds != n or dd != n:
             print("pre-check FAILED: the bodies or the peers are not usable", file=sys.stderr)
             return 2
 
-        runs_total = a.reps * len(a.conns) * len(a.variants) * 2
-        print("%d runs of %d s (wrk -t1), interleaved: rep -> conns -> body -> nginx, sink; about %.0f min"
-              % (runs_total, a.duration, runs_total * (a.duration + 3) / 60.0), flush=True)
+        runs_total = a.reps * len(a.conns) * len(a.variants) * len(peers)
+        print("%d runs of %d s (wrk -t1), interleaved: rep -> conns -> body -> %s; about %.0f min"
+              % (runs_total, a.duration, ", ".join(p["name"] for p in peers), runs_total * (a.duration + 3) / 60.0), flush=True)
         rows, salt = [], 0
         for rep in range(1, a.reps + 1):
             print("=== rep %d/%d %s load %s" % (rep, a.reps, time.strftime("%H:%M:%S"),
@@ -490,14 +506,14 @@ def main():
 
         profile = None
         if a.perf:
-            profile = perf_run(a, peers[1], max(a.conns), salt + 1)
+            profile = perf_run(a, peers[-1], max(a.conns), salt + 1)
 
         # The table and the verdict.
         text, med = table(rows, a)
         sink_rows = [r for r in rows if r["peer"] == "sink"]
         print()
-        print("observatory-sink vs nginx, %d rep(s) x %d s, wrk -t1, %d log records per request, %s"
-              % (a.reps, a.duration, n, time.strftime("%Y-%m-%d %H:%M")))
+        print("observatory-sink vs nginx%s, %d rep(s) x %d s, wrk -t1, %d log records per request, %s"
+              % (" and rotel" if a.rotel_url else "", a.reps, a.duration, n, time.strftime("%Y-%m-%d %H:%M")))
         print(text)
         print()
         print("idle RSS: sink %.1f MB after start (anon %.1f + file %.1f), %.1f MB after load, settled %.0f s "
@@ -530,7 +546,7 @@ def main():
                              "; other processes seen: " + ", ".join("%s up to %d%%" % kv for kv in
                                                                    sorted(names.items(), key=lambda kv: -kv[1])[:5])
                              if names else ""))
-        parts, met = [], True
+        parts, met, rparts, rmet, verdict = [], True, [], True, {}
         for variant in a.variants:
             for conns in a.conns:
                 runs = [r for r in sink_rows if r["variant"] == variant and r["conns"] == conns]
@@ -540,16 +556,33 @@ def main():
                                           for r in runs)
                     met = met and s >= TARGET_RECORDS_PER_S
                     parts.append("%s c%d %s/s" % (variant, conns, fmt(s)))
+                    key = "%s/c%d" % (variant, conns)
+                    verdict[key] = {"sink_stored_acked_per_s": s,
+                                    "nginx_per_s": med.get((variant, conns, "nginx")),
+                                    "rotel_per_s": med.get((variant, conns, "rotel")),
+                                    "sink_acked_per_s": med.get((variant, conns, "sink")),
+                                    "sink_cpu_pct": statistics.median(r["server_cpu_pct"] for r in runs),
+                                    "other_cpu_pct": statistics.median(r["other_cpu_pct"] for r in runs),
+                                    "sink_peak_rss_mb": max(r["server_rss_peak_mb"] for r in runs)}
+                    rb = med.get((variant, conns, "rotel"))
+                    if rb:
+                        ok = s * TARGET_ROTEL_FACTOR >= rb
+                        rmet = rmet and ok
+                        rparts.append("%s c%d 1:%.1f" % (variant, conns, rb / max(1.0, s)))
         idle_ok = idle_start["sink_rss_mb"] < TARGET_IDLE_RSS_MB
         print("VERDICT: throughput target >= %s log records/s acknowledged and stored: %s (%s); idle RSS target < %.0f MB: %s "
               "(%.1f MB after start, %.1f MB after load)"
               % (fmt(TARGET_RECORDS_PER_S), "MET" if met else "NOT MET", ", ".join(parts), TARGET_IDLE_RSS_MB,
                  "MET" if idle_ok and idle_end["sink_rss_mb"] < TARGET_IDLE_RSS_MB else
                  ("MET after start only" if idle_ok else "NOT MET"), idle_start["sink_rss_mb"], idle_end["sink_rss_mb"]))
+        if rparts:
+            print("VERDICT: within %.0fx of rotel's receive rate on the same requests: %s (%s)"
+                  % (TARGET_ROTEL_FACTOR, "MET" if rmet else "NOT MET", ", ".join(rparts)))
         if profile:
             print()
             print(profile)
         emit({"type": "summary", "medians": {"%s/%s/c%d" % (p, v, c): x for (v, c, p), x in med.items()},
+              "per_case": verdict, "rotel_target_met": rmet if rparts else None,
               "throughput_target_met": met, "idle_rss_start_mb": idle_start["sink_rss_mb"],
               "idle_rss_after_load_mb": idle_end["sink_rss_mb"], "integrity_ok": not bad})
         return 0 if not bad else 1

@@ -11,7 +11,9 @@
 #   REPS, DURATION (s), CONNS ("16 64"), VARIANTS ("pb gz"), RECORDS (per request, 100),
 #   SESSIONS (per request, 10), PYTHON (default: .venv/bin/python of the repo, else python3),
 #   OBSERVATORY_SINK_BIN (skip the build), BUILD_TIMEOUT (s, 3600), BENCH_OUT (= --out),
-#   KEEP_WORK=1 (keep the scratch folder: sink database, logs), TMPDIR.
+#   KEEP_WORK=1 (keep the scratch folder: sink database, logs), TMPDIR,
+#   ROTEL_BIN=/path/to/rotel-agent (PyPI `rotel`): a third peer, rotel with the blackhole exporter,
+#   run between nginx and the sink with the same requests (bench/all.sh sets it).
 # Needs: wrk, nginx (Debian: apt-get install -y wrk nginx-light), curl, coreutils timeout,
 # Python 3 with opentelemetry-proto, and swift unless OBSERVATORY_SINK_BIN is given.
 # Everything listens on 127.0.0.1; every wait is bounded; the servers are stopped on exit.
@@ -85,7 +87,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/observatory-bench.XXXXXX") || die "mktemp fail
 [ -n "$OUT" ] || OUT="$WORK/results.jsonl"
 mkdir -p "$(dirname "$OUT")" || die "cannot create the folder of $OUT"
 OUT=$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")
-SINK_PID=""; NGINX_PID=""; DRIVER_PID=""
+SINK_PID=""; NGINX_PID=""; DRIVER_PID=""; ROTEL_PID=""
 
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 stop_pid() {  # stop_pid PID SIGNAL SECONDS: signal, wait (bounded), then SIGKILL it and its children
@@ -108,10 +110,11 @@ cleanup() {
   stop_pid "$DRIVER_PID" TERM 10
   stop_pid "$SINK_PID" TERM 30    # the sink commits what is queued on SIGTERM
   stop_pid "$NGINX_PID" TERM 10
+  stop_pid "$ROTEL_PID" TERM 10
   if [ "${KEEP_WORK:-}" = 1 ]; then
     say "kept the scratch folder $WORK"
   else
-    rm -rf "$WORK/sink-data" "$WORK/nginx" "$WORK/bodies"
+    rm -rf "$WORK/sink-data" "$WORK/nginx" "$WORK/bodies" "$WORK/rotel"
   fi
   say "raw results (JSON lines): $OUT"
   say "logs: $WORK/sink.log, $WORK/nginx.log"
@@ -140,6 +143,28 @@ for _ in $(seq 1 100); do
 done
 curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$NGINX_PORT/" || die "nginx does not answer on port $NGINX_PORT"
 
+# --- rotel (optional third peer) ---
+ROTEL_ARGS=()
+if [ -n "${ROTEL_BIN:-}" ]; then
+  [ -x "$ROTEL_BIN" ] || die "ROTEL_BIN=$ROTEL_BIN is not an executable (pip install rotel; the binary is rotel/rotel-agent in site-packages)"
+  read -r ROTEL_PORT ROTEL_GRPC < <(timeout 10 "$PYTHON" -c 'import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))') || die "cannot pick free ports for rotel"
+  mkdir -p "$WORK/rotel"
+  "$ROTEL_BIN" start --otlp-http-endpoint "127.0.0.1:$ROTEL_PORT" --otlp-grpc-endpoint "127.0.0.1:$ROTEL_GRPC" \
+    --exporter blackhole --pid-file "$WORK/rotel/pidfile" --log-file "$WORK/rotel/log" >"$WORK/rotel.log" 2>&1 &
+  ROTEL_PID=$!
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$ROTEL_PORT/" && break
+    alive "$ROTEL_PID" || die "rotel exited: $(tail -5 "$WORK/rotel.log")"
+    sleep 0.1
+  done
+  curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$ROTEL_PORT/" || die "rotel does not answer on port $ROTEL_PORT"
+  ROTEL_ARGS=(--rotel-pid "$ROTEL_PID" --rotel-url "http://127.0.0.1:$ROTEL_PORT")
+  say "rotel pid $ROTEL_PID port $ROTEL_PORT ($("$ROTEL_BIN" --version 2>&1 | head -1))"
+fi
+
 # --- the sink ---
 mkdir -p "$WORK/sink-data"
 "$SINK_BIN" --data-dir "$WORK/sink-data" --ingest-host 127.0.0.1 --ingest-port 0 --api-host 127.0.0.1 --api-port 0 \
@@ -162,7 +187,7 @@ say "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); $(wrk --vers
 "$PYTHON" "$HERE/bench.py" --nginx-pid "$NGINX_PID" --nginx-url "http://127.0.0.1:$NGINX_PORT" \
   --sink-pid "$SINK_PID" --sink-url "http://127.0.0.1:$INGEST_PORT" --sink-api "http://127.0.0.1:$API_PORT" \
   --bodies "$WORK/bodies" --db "$WORK/sink-data/observatory.sqlite" --records "$RECORDS" \
-  --reps "$REPS" --duration "$DURATION" --conns $CONNS --variants $VARIANTS --out "$OUT" \
+  --reps "$REPS" --duration "$DURATION" --conns $CONNS --variants $VARIANTS --out "$OUT" "${ROTEL_ARGS[@]}" \
   ${PERF:+--perf --perf-out "$WORK/perf.data"} &
 DRIVER_PID=$!
 wait "$DRIVER_PID"
