@@ -102,10 +102,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Tokens (control and device; `tokens.json`, hashed) and the audit log, shared by the sink
-        // and the `observatory token` command.
+        // and the `observatory token` command. No Foundation (the `observatory` binary starts fast).
         .target(
             name: "ObservatoryAuth",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ObservatoryControl"],
             swiftSettings: swiftSettings
         ),
         // REST API, live feed, access rules (tokens, Host, Origin), control and auth routes.
@@ -213,6 +213,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ObservatoryAuthTests",
+            dependencies: ["ObservatoryAuth", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ObservatoryToolsTests",
             dependencies: ["ObservatoryTools", "ObservatoryControl"],
             resources: [.copy("Fixtures")],
@@ -230,7 +235,7 @@ if Context.environment["OBSERVATORY_FUZZ"] != nil {
     package.targets.append(
         .executableTarget(
             name: "ObservatoryFuzz",
-            dependencies: ["SinkCore", "SinkOTLP", "SinkNormalize", "SinkRules"],
+            dependencies: ["SinkCore", "SinkOTLP", "SinkNormalize", "SinkRules", "ObservatoryControl"],
             swiftSettings: swiftSettings
         ))
 }

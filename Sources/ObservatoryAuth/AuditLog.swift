@@ -1,4 +1,4 @@
-import Foundation
+import ObservatoryControl
 
 #if canImport(Glibc)
 import Glibc
@@ -27,16 +27,15 @@ package struct AuditLog: Sendable {
     /// action after the fact (the action has already happened).
     @discardableResult
     package func append(_ entry: AuditEntry) -> Bool {
-        guard var line = try? Self.encoder.encode(entry) else { return false }
-        line.append(UInt8(ascii: "\n"))
+        let line = Array((entry.json.compactText + "\n").utf8)
         var info = stat()
         if stat(path, &info) == 0, Int(info.st_size) + line.count > Self.maxBytes {
             rename(path, path + ".1")
         }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            FileHandle.standardError.write(
-                Data("observatory: cannot append to the audit log \(path): \(String(cString: strerror(errno)))\n".utf8))
+            let message = Array("observatory: cannot append to the audit log \(path): \(POSIXFiles.errnoText())\n".utf8)
+            _ = message.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
             return false
         }
         defer { close(fd) }
@@ -46,41 +45,28 @@ package struct AuditLog: Sendable {
 
     /// The last `limit` entries, oldest first (lines that do not parse are skipped).
     package func tail(limit: Int) -> [AuditEntry] {
-        guard limit > 0, let handle = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        var offset = size
-        var buffer = Data()
-        let chunk: UInt64 = 64 * 1024
-        // Read backwards until enough lines are in hand (or the file is read).
-        while offset > 0, buffer.count(of: UInt8(ascii: "\n")) <= limit {
-            let start = offset > chunk ? offset - chunk : 0
-            try? handle.seek(toOffset: start)
-            let data = (try? handle.read(upToCount: Int(offset - start))) ?? Data()
-            buffer = data + buffer
+        guard limit > 0 else { return [] }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return [] }
+        var offset = Int(info.st_size)
+        var buffer: [UInt8] = []
+        let chunk = 64 * 1024
+        // Read backwards until enough lines are in hand (or the whole file is read).
+        while offset > 0, buffer.lazy.filter({ $0 == UInt8(ascii: "\n") }).count <= limit {
+            let start = max(0, offset - chunk)
+            var piece = [UInt8](repeating: 0, count: offset - start)
+            let count = piece.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+            guard count == piece.count else { break }
+            buffer = piece + buffer
             offset = start
         }
         var lines = buffer.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
         if offset > 0, !lines.isEmpty { lines.removeFirst() }  // possibly cut in the middle
-        return lines.suffix(limit).compactMap { try? Self.decoder.decode(AuditEntry.self, from: Data($0)) }
-    }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
-}
-
-extension Data {
-    fileprivate func count(of byte: UInt8) -> Int {
-        reduce(0) { $1 == byte ? $0 + 1 : $0 }
+        return lines.suffix(limit).compactMap { line in
+            (try? JSONValue.parse(bytes: Array(line)).value).flatMap(AuditEntry.init(json:))
+        }
     }
 }

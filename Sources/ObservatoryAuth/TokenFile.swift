@@ -1,4 +1,4 @@
-import Foundation
+import ObservatoryControl
 
 #if canImport(Glibc)
 import Glibc
@@ -24,134 +24,112 @@ package struct TokenFile: Sendable {
         audit = AuditLog(dataDirectory: dataDirectory)
     }
 
-    private struct Contents: Codable {
-        var version = 1
-        var tokens: [AccessToken] = []
-    }
-
     /// Every token, oldest first. A missing file has none.
     package func tokens() throws(TokenFileError) -> [AccessToken] {
-        try read().tokens
+        try read()
     }
 
     /// Issues a token; returns it with its secret, which is not stored and cannot be shown again.
-    package func create(name: String, scope: TokenScope, actor: String, now: Date = Date()) throws(TokenFileError) -> (token: AccessToken, secret: String) {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+    package func create(name: String, scope: TokenScope, actor: String) throws(TokenFileError) -> (token: AccessToken, secret: String) {
+        let trimmed = Self.trimmed(name)
         guard !trimmed.isEmpty, trimmed.count <= 64 else { throw TokenFileError("a token name must be 1 to 64 characters") }
-        let issued = AccessToken.issue(name: trimmed, scope: scope, now: now)
-        try update { (contents: inout Contents) throws(TokenFileError) in
-            guard !contents.tokens.contains(where: { $0.name == trimmed }) else {
+        let issued = AccessToken.issue(name: trimmed, scope: scope)
+        try update { (tokens: inout [AccessToken]) throws(TokenFileError) in
+            guard !tokens.contains(where: { $0.name == trimmed }) else {
                 throw TokenFileError("there is already a token named \(trimmed); revoke it first or pick another name")
             }
-            contents.tokens.append(issued.token)
+            tokens.append(issued.token)
         }
         audit.append(AuditEntry(
-            time: now, actor: actor, action: "token.create", target: "\(issued.token.scope.rawValue) token \(issued.token.id) (\(trimmed))",
+            actor: actor, action: "token.create", target: "\(issued.token.scope.rawValue) token \(issued.token.id) (\(trimmed))",
             result: "ok"))
         return issued
     }
 
     /// Issues the first control token when there is none yet (the sink's first start); `nil` when
     /// one exists.
-    package func createInitialControlToken(actor: String, now: Date = Date()) throws(TokenFileError) -> (token: AccessToken, secret: String)? {
+    package func createInitialControlToken(actor: String) throws(TokenFileError) -> (token: AccessToken, secret: String)? {
         var issued: (token: AccessToken, secret: String)?
-        try update { (contents: inout Contents) throws(TokenFileError) in
-            guard !contents.tokens.contains(where: { $0.scope == .control }) else { return }
+        try update { (tokens: inout [AccessToken]) throws(TokenFileError) in
+            guard !tokens.contains(where: { $0.scope == .control }) else { return }
             var name = "control"
             var n = 2
-            while contents.tokens.contains(where: { $0.name == name }) {
+            while tokens.contains(where: { $0.name == name }) {
                 name = "control-\(n)"
                 n += 1
             }
-            let token = AccessToken.issue(name: name, scope: .control, now: now)
-            contents.tokens.append(token.token)
+            let token = AccessToken.issue(name: name, scope: .control)
+            tokens.append(token.token)
             issued = token
         }
         if let issued {
             audit.append(AuditEntry(
-                time: now, actor: actor, action: "token.create", target: "control token \(issued.token.id) (\(issued.token.name))",
-                result: "ok"))
+                actor: actor, action: "token.create", target: "control token \(issued.token.id) (\(issued.token.name))", result: "ok"))
         }
         return issued
     }
 
     /// Revokes the token with this id or name; returns it.
-    package func revoke(_ idOrName: String, actor: String, now: Date = Date()) throws(TokenFileError) -> AccessToken {
+    package func revoke(_ idOrName: String, actor: String) throws(TokenFileError) -> AccessToken {
         var removed: AccessToken?
-        try update { (contents: inout Contents) throws(TokenFileError) in
-            guard let index = contents.tokens.firstIndex(where: { $0.id == idOrName })
-                ?? contents.tokens.firstIndex(where: { $0.name == idOrName })
+        try update { (tokens: inout [AccessToken]) throws(TokenFileError) in
+            guard let index = tokens.firstIndex(where: { $0.id == idOrName }) ?? tokens.firstIndex(where: { $0.name == idOrName })
             else { throw TokenFileError("no token with the id or name \(idOrName) (see `token list`)") }
-            removed = contents.tokens.remove(at: index)
+            removed = tokens.remove(at: index)
         }
         guard let removed else { throw TokenFileError("no token with the id or name \(idOrName)") }
         audit.append(AuditEntry(
-            time: now, actor: actor, action: "token.revoke", target: "\(removed.scope.rawValue) token \(removed.id) (\(removed.name))",
-            result: "ok"))
+            actor: actor, action: "token.revoke", target: "\(removed.scope.rawValue) token \(removed.id) (\(removed.name))", result: "ok"))
         return removed
     }
 
     // MARK: - File access
 
-    private func read() throws(TokenFileError) -> Contents {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) { throw TokenFileError("cannot read \(path)") }
-            return Contents()
-        }
+    private func read() throws(TokenFileError) -> [AccessToken] {
+        guard let bytes = try POSIXFiles.contents(of: path) else { return [] }
+        let root: JSONValue
         do {
-            return try Self.decoder.decode(Contents.self, from: data)
+            root = try JSONValue.parse(bytes: bytes).value
         } catch {
             throw TokenFileError("\(path) is not a valid token file: \(error)")
         }
+        guard let items = root["tokens"]?.arrayValue else { throw TokenFileError("\(path) is not a valid token file: no tokens list") }
+        var tokens: [AccessToken] = []
+        for item in items {
+            guard let token = AccessToken(json: item) else { throw TokenFileError("\(path) has a token entry that cannot be read") }
+            tokens.append(token)
+        }
+        return tokens
     }
 
-    private func update(_ change: (inout Contents) throws(TokenFileError) -> Void) throws(TokenFileError) {
-        let directory = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw TokenFileError("cannot create \(directory): \(error)")
+    private func update(_ change: (inout [AccessToken]) throws(TokenFileError) -> Void) throws(TokenFileError) {
+        let directory = POSIXFiles.directory(of: path)
+        guard ControlPaths.makePrivateDirectory(directory) else {
+            throw TokenFileError("cannot create \(directory): \(POSIXFiles.errnoText())")
         }
         let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw TokenFileError("cannot open \(path).lock: \(String(cString: strerror(errno)))") }
+        guard lock >= 0 else { throw TokenFileError("cannot open \(path).lock: \(POSIXFiles.errnoText())") }
         defer { close(lock) }
-        guard flock(lock, LOCK_EX) == 0 else { throw TokenFileError("cannot lock \(path).lock: \(String(cString: strerror(errno)))") }
+        guard flock(lock, LOCK_EX) == 0 else { throw TokenFileError("cannot lock \(path).lock: \(POSIXFiles.errnoText())") }
         defer { flock(lock, LOCK_UN) }
-        var contents = try read()
-        try change(&contents)
-        let data: Data
-        do { data = try Self.encoder.encode(contents) } catch { throw TokenFileError("cannot encode the tokens: \(error)") }
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw TokenFileError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fchmod(fd, 0o600)
-        let synced = fsync(fd)
-        close(fd)
-        guard written == data.count, synced == 0, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw TokenFileError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+        var tokens = try read()
+        try change(&tokens)
+        let document = JSONValue.object([("version", .integer(1)), ("tokens", .array(tokens.map(\.json)))])
+        try POSIXFiles.writeAtomically(Array((document.prettyText() + "\n").utf8), to: path)
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
+    private static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        let isSpace: (Unicode.Scalar) -> Bool = { $0.properties.isWhitespace }
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(scalars[first...last])
+    }
 }
 
 /// A token file that cannot be read or changed, in words for the user.
-package struct TokenFileError: Error, CustomStringConvertible, LocalizedError, Sendable {
+package struct TokenFileError: Error, CustomStringConvertible, Sendable {
     package var description: String
-    package var errorDescription: String? { description }
     package init(_ description: String) { self.description = description }
 }

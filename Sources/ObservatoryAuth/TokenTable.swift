@@ -1,5 +1,3 @@
-import Foundation
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,13 +10,15 @@ import Darwin
 package enum TokenTable {
     package static func render(_ tokens: [AccessToken]) -> String {
         guard !tokens.isEmpty else { return "no tokens (the sink makes a control token on its first start)" }
-        let formatter = ISO8601DateFormatter()
-        let rows = [["ID", "SCOPE", "NAME", "CREATED"]]
-            + tokens.map { [$0.id, $0.scope.rawValue, $0.name, formatter.string(from: $0.created)] }
+        let rows = [["ID", "SCOPE", "NAME", "CREATED"]] + tokens.map { [$0.id, $0.scope.rawValue, $0.name, $0.created] }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
-            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+            var line = ""
+            for (column, cell) in row.enumerated() {
+                line += cell
+                if column < row.count - 1 { line += String(repeating: " ", count: widths[column] - cell.count + 2) }
+            }
+            return line
         }.joined(separator: "\n")
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -38,7 +37,7 @@ package final class TokenVerifier: Sendable {
     /// The token whose secret this is, if it exists and has one of `scopes`.
     package func verify(_ secret: String, scopes: Set<TokenScope>) -> AccessToken? {
         guard !secret.isEmpty, secret.utf8.count <= 256 else { return nil }
-        let presented = Self.bytes(hex: AccessToken.digest(of: secret))
+        let presented = SHA256.hash(Array(secret.utf8))
         let (tokens, digests) = current()
         var match: Int?
         for index in digests.indices where Self.constantTimeEqual(digests[index], presented) {

@@ -84,7 +84,8 @@ package final class Authenticator: Sendable {
     /// Appends an entry for a request to the audit log.
     package func record(access: RequestAccess, action: String, target: String?, result: String, detail: String? = nil) {
         audit.append(AuditEntry(
-            time: wallClock.now(), actor: access.actor, client: access.client, action: action, target: target, result: result,
+            time: wallClock.now().timeIntervalSince1970, actor: access.actor, client: access.client, action: action, target: target,
+            result: result,
             detail: detail))
     }
 }
