@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer, Linux) of the sink's parsers of untrusted input:
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     # default 30 s each for otlp-protobuf otlp-json rules expr
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     # default 30 s each for otlp-protobuf otlp-json rules expr control
 #
 # Builds Sources/ObservatoryFuzz (only the modules its targets need) in release with
 # -sanitize=fuzzer into .build-fuzz, then runs each target for SECONDS on a copy of its seed
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(otlp-protobuf otlp-json rules expr)
+[ ${#targets[@]} -gt 0 ] || targets=(otlp-protobuf otlp-json rules expr control)
 
 build=(swift build -c release --scratch-path .build-fuzz --product observatory-fuzz
        -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library)

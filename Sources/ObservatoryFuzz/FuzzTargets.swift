@@ -1,4 +1,5 @@
 import Foundation
+import ObservatoryControl
 import SinkCore
 import SinkNormalize
 import SinkOTLP
@@ -13,11 +14,13 @@ import SinkRules
 /// | `otlp-json` | same, OTLP/JSON body | `OTLPRequest` JSON decoding (hex ids), then as `otlp-protobuf` |
 /// | `rules` | a rule file (UTF-8) | `RuleFileParser` (YAML, validation, every expression and template in it) |
 /// | `expr` | an expression (UTF-8) | `Expression.compile` in every scope, then evaluation against a fixed session and event |
+/// | `control` | bytes from a helper-socket peer | `LineFramer` (split at an input-chosen point) and `ControlMessage.decode`; every decoded message must survive encode → decode unchanged |
 enum FuzzTarget: String, CaseIterable {
     case otlpProtobuf = "otlp-protobuf"
     case otlpJSON = "otlp-json"
     case rules
     case expr
+    case control
 
     static let selected: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
@@ -35,6 +38,7 @@ enum FuzzTarget: String, CaseIterable {
         case .otlpJSON: Self.otlp(bytes, encoding: .json)
         case .rules: Self.rules(String(decoding: bytes, as: UTF8.self))
         case .expr: Self.expr(String(decoding: bytes, as: UTF8.self))
+        case .control: Self.control(bytes)
         }
     }
 
@@ -78,6 +82,26 @@ enum FuzzTarget: String, CaseIterable {
             ])
         return ExprContext(session: SessionView(session, now: receivedAt.addingTimeInterval(30)), event: event, value: 3)
     }()
+
+    /// The helper's protocol as a peer (a wrapper, the sink, another uid's process) can drive it.
+    static func control(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first else { return }
+        let input = Array(bytes.dropFirst())
+        let split = input.isEmpty ? 0 : Int(first) % (input.count + 1)
+        var framer = LineFramer()
+        var lines: [[UInt8]] = []
+        do {
+            lines += try framer.feed(input[..<split])
+            lines += try framer.feed(input[split...])
+        } catch {
+            return  // an over-long line: the helper answers bad_request and closes
+        }
+        for line in lines {
+            guard let message = try? ControlMessage.decode(line: line) else { continue }
+            let again = try? ControlMessage.decode(line: Array(message.json.compactText.utf8))
+            precondition(again == message, "encode → decode changed \(message)")
+        }
+    }
 
     static func expr(_ text: String) {
         for scope in [ExprScope.sessionOnly, .withEvent, .withValue, ExprScope(event: true, value: true)] {
