@@ -653,8 +653,19 @@ def proc_status(pid: int) -> dict[str, int]:
     return out
 
 
-def fd_count(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
+def fd_counts(pid: int) -> tuple[int, int]:
+    """(all open fds, sockets among them): sockets follow the clients connected, the rest
+    (database files, pipes, event fds) must not grow."""
+    d = f"/proc/{pid}/fd"
+    total = sockets = 0
+    for name in os.listdir(d):
+        try:
+            target = os.readlink(f"{d}/{name}")
+        except OSError:
+            continue
+        total += 1
+        sockets += target.startswith("socket:")
+    return total, sockets
 
 
 def db_sizes(data_dir: Path) -> dict[str, int]:
@@ -695,8 +706,10 @@ class Sampler(threading.Thread):
         for a in alerts:
             if a.get("episode", 0) >= 1 and a.get("firingSince"):
                 self.alerts_seen.setdefault((a["id"], a["episode"]), a)
+        fds, sockets = fd_counts(self.pid)
         s = {"t": round(time.monotonic() - self.t0, 2), "rss_mb": st["VmRSS"] / 1024, "hwm_mb": st["VmHWM"] / 1024,
-             "threads": st.get("Threads"), "fds": fd_count(self.pid), **db_sizes(self.data_dir),
+             "threads": st.get("Threads"), "fds": fds, "fd_sockets": sockets, "fd_other": fds - sockets,
+             **db_sizes(self.data_dir),
              "db_events": db_event_count(self.data_dir),
              "stored": m.get("observatory_events_stored_total", 0), "pruned": m.get("observatory_events_pruned_total", 0),
              "received_logs": m.get('observatory_records_received_total{signal="logs"}', 0),
@@ -824,6 +837,7 @@ class Soak:
         rss = [s["rss_mb"] for s in load]
         fds = [s["fds"] for s in load]
         fds_2 = [s["fds"] for s in second_half]
+        other_2 = [s["fd_other"] for s in second_half]
         last = samples[-1]
         http = requests.Session()
         got = {x["id"]: x for x in http.get(self.api_url + "/api/sessions", timeout=30).json()["sessions"]}
@@ -878,7 +892,10 @@ class Soak:
                        "slope_mb_per_h_second_half": round(slope_mb_per_h(second_half), 2),
                        "hwm": round(last["hwm_mb"], 1)},
             "fds": {"min": min(fds), "max": max(fds), "second_half_min": min(fds_2), "second_half_max": max(fds_2),
-                    "last": last["fds"]},
+                    "first": samples[0]["fds"], "last": last["fds"],
+                    "other_min": min(s["fd_other"] for s in load), "other_max": max(s["fd_other"] for s in load),
+                    "other_second_half_min": min(other_2), "other_second_half_max": max(other_2),
+                    "sockets_max": max(s["fd_sockets"] for s in load)},
             "threads": {"min": min(s["threads"] for s in load), "max": max(s["threads"] for s in load)},
             "db": {"max_events": cfg.max_events, "db_events_max": db_events_max, "db_events_end": last["db_events"],
                    "db_bytes_max": max(s["db"] for s in samples), "wal_bytes_max": max(s["db-wal"] for s in samples),
@@ -901,7 +918,11 @@ class Soak:
             "no failed posts": not led.failures,
             "rss growth over 2nd half <= %.0f MB" % cfg.rss_growth_mb:
                 out["rss_mb"]["second_half_growth"] <= cfg.rss_growth_mb,
-            "fds flat (2nd half spread <= %d)" % cfg.fd_spread: max(fds_2) - min(fds_2) <= cfg.fd_spread,
+            "non-socket fds flat (2nd half spread <= %d)" % cfg.fd_spread: max(other_2) - min(other_2) <= cfg.fd_spread,
+            "fds back to the start once the agents closed (+%d)" % cfg.fd_spread:
+                last["fds"] <= samples[0]["fds"] + cfg.fd_spread,
+            "sockets bounded by the clients (agents + 2 + %d)" % cfg.fd_spread:
+                max(s["fd_sockets"] for s in load) <= cfg.agents + 2 + 4 + cfg.fd_spread,
             "db events <= max_events after retention": (last["db_events"] or 0) <= cfg.max_events,
             "every acked record received": received == acked_total,
             "every acked record stored once": stored == acked_total and last["duplicates"] == 0,
@@ -926,7 +947,8 @@ def format_summary(s: dict) -> str:
         f"  RSS MB    first {r['first']}  last {r['last']}  max {r['max']}  (HWM {r['hwm']});  2nd half growth "
         f"{r['second_half_growth']:+} (range {r['second_half_range']});  slope {r['slope_mb_per_h_all']:+} MB/h "
         f"(2nd half {r['slope_mb_per_h_second_half']:+} MB/h)",
-        f"  fds       min {f['min']}  max {f['max']}  (2nd half {f['second_half_min']}-{f['second_half_max']}, last {f['last']});"
+        f"  fds       min {f['min']}  max {f['max']}  (first {f['first']}, last {f['last']}; non-socket {f['other_min']}-"
+        f"{f['other_max']}, 2nd half {f['other_second_half_min']}-{f['other_second_half_max']}; sockets max {f['sockets_max']});"
         f"  threads {s['threads']['min']}-{s['threads']['max']}",
         f"  database  events max {d['db_events_max']} / end {d['db_events_end']} (store.max_events {d['max_events']}), "
         f"pruned {d['pruned']:.0f} of {d['stored_total']:.0f};  file max {d['db_bytes_max'] / 1e6:.2f} MB + WAL max "
