@@ -76,6 +76,7 @@ OBS=${OBSERVATORY_BIN:-$BIN_DIR/observatory}
 RULESBENCH=${RULES_BENCH_BIN:-$BIN_DIR/RulesBench}
 for b in "$SINK" "$OBS" "$RULESBENCH"; do [ -x "$b" ] || die "no binary at $b"; done
 echo "sink=$SINK" >>"$OUT/meta.txt"
+echo "sink_built=$(date -u -r "$SINK" +%Y-%m-%dT%H:%M:%SZ)" >>"$OUT/meta.txt"
 
 # --- Python for the ingest section (rotel, opentelemetry-proto) ---
 BENCH_PY="$HERE/.venv/bin/python"

@@ -172,8 +172,8 @@ def main() -> int:
             missing("memory", "cold start")
 
     head = ("benchmark", "figure", "measured", "against / detail", "target", "verdict")
-    print("observatory-sink benchmarks, %s, commit %s, %s CPUs, load %s → %s%s" % (
-        meta.get("date", "?"), meta.get("commit", "?"), meta.get("cpus", "?"), meta.get("load_start", "?"),
+    print("observatory-sink benchmarks, %s, commit %s (binary built %s), %s CPUs, load %s → %s%s" % (
+        meta.get("date", "?"), meta.get("commit", "?"), meta.get("sink_built", "?"), meta.get("cpus", "?"), meta.get("load_start", "?"),
         meta.get("load_end", "?"), " (QUICK smoke run)" if meta.get("quick") == "1" else ""))
     if markdown:
         print("| " + " | ".join(head) + " |")
