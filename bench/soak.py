@@ -820,7 +820,7 @@ class Soak:
             time.sleep(0.5)
         # A retention pass after the load (every 60 s in the sink): the database is then at the bound.
         pruned0 = sampler.samples[-1]["pruned"]
-        deadline = time.monotonic() + 75
+        deadline = time.monotonic() + 130  # two intervals: a pass may have run just before the load ended
         while time.monotonic() < deadline:
             s = sampler.sample()
             if s["pruned"] > pruned0 or (s["db_events"] or 0) <= self.cfg.max_events:

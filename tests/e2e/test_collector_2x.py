@@ -12,8 +12,8 @@ the test warns with the ratio it reached, and still requires the sink to have be
 
 Asserted: every line arrives exactly once (each line has a unique `line.id`; the stored events
 are read back from the database), every session's counters are exact, the collector neither
-dropped nor permanently failed anything, and the collector's queue really held a backlog
-(the sink was the bottleneck). 503/429 answers (the sink's overload answer, which the exporter
+dropped nor permanently failed anything, and (at >= 1.5x) the collector really held a backlog of
+more than 10 % of the lines (the sink was the bottleneck). 503/429 answers (the sink's overload answer, which the exporter
 retries after Retry-After) and request latency are reported.
 """
 
@@ -307,7 +307,7 @@ def test_collector_delivers_everything_once_at_twice_the_sustainable_rate(sink, 
                f"sink answers {codes}, duplicates dropped {dupes:.0f}; collector {col_metrics}")
     print("\n" + summary)
     if ratio >= MIN_RATIO:
-        assert max_backlog > 0.2 * n, f"the sink was never behind: {summary}"
+        assert max_backlog > 0.1 * n, f"the sink was never behind: {summary}"
     else:
         warnings.warn(f"filelog read only {ratio:.2f}x the sustainable rate on this machine (wanted "
                       f"{TARGET_RATIO}x): {summary}")
