@@ -10,13 +10,13 @@ package actor LiveHub: SessionObserver, AlertConsumer {
     /// A client's place in the feed.
     package struct Subscription: Sendable {
         package var id: Int
-        package var messages: AsyncStream<LiveMessage>
+        package var mailbox: LiveMailbox
         /// The latest event seq when the client subscribed: later events come through `messages`,
         /// earlier ones from the snapshot and the store.
         package var seq: Int64
     }
 
-    private var continuations: [Int: AsyncStream<LiveMessage>.Continuation] = [:]
+    private var mailboxes: [Int: LiveMailbox] = [:]
     private var overflowed: Set<Int> = []
     private var nextID = 0
     private var latestSeq: Int64
@@ -36,23 +36,23 @@ package actor LiveHub: SessionObserver, AlertConsumer {
     }
 
     package func subscribe() -> Subscription {
-        let (stream, continuation) = AsyncStream.makeStream(of: LiveMessage.self, bufferingPolicy: .bufferingOldest(bufferSize))
+        let mailbox = LiveMailbox(capacity: bufferSize)
         let id = nextID
         nextID += 1
-        continuations[id] = continuation
-        metrics.set(Double(continuations.count), for: .init("observatory_live_clients"))
-        return Subscription(id: id, messages: stream, seq: latestSeq)
+        mailboxes[id] = mailbox
+        metrics.set(Double(mailboxes.count), for: .init("observatory_live_clients"))
+        return Subscription(id: id, mailbox: mailbox, seq: latestSeq)
     }
 
     /// Subscribes unless `limit` clients are connected already (then `nil`).
     package func subscribe(ifFewerThan limit: Int) -> Subscription? {
-        continuations.count < limit ? subscribe() : nil
+        mailboxes.count < limit ? subscribe() : nil
     }
 
     package func unsubscribe(_ id: Int) {
-        continuations.removeValue(forKey: id)?.finish()
+        mailboxes.removeValue(forKey: id)?.finish()
         overflowed.remove(id)
-        metrics.set(Double(continuations.count), for: .init("observatory_live_clients"))
+        metrics.set(Double(mailboxes.count), for: .init("observatory_live_clients"))
     }
 
     /// Whether the client's feed was ended because it fell behind.
@@ -60,34 +60,28 @@ package actor LiveHub: SessionObserver, AlertConsumer {
         overflowed.contains(id)
     }
 
-    package var clientCount: Int { continuations.count }
+    package var clientCount: Int { mailboxes.count }
 
     // MARK: SessionObserver, AlertConsumer
 
     package func committed(_ update: SessionUpdate) {
         if let last = update.events.last?.seq { latestSeq = max(latestSeq, last) }
-        guard !continuations.isEmpty else { return }
+        guard !mailboxes.isEmpty else { return }
         var messages = update.events.map(LiveMessage.event)
         messages += update.sessions.map { LiveMessage.session($0, seq: latestSeq) }
         broadcast(messages)
     }
 
     package func consume(_ alerts: [AlertEvent]) {
-        guard !continuations.isEmpty else { return }
+        guard !mailboxes.isEmpty else { return }
         broadcast(alerts.map { LiveMessage.alert($0.alert) })
     }
 
     private func broadcast(_ messages: [LiveMessage]) {
-        for (id, continuation) in continuations {
-            for message in messages {
-                if case .dropped = continuation.yield(message) {
-                    overflowed.insert(id)
-                    continuation.finish()
-                    metrics.add(to: .init("observatory_live_resyncs_total"))
-                    break
-                }
-            }
+        for (id, mailbox) in mailboxes where !mailbox.post(messages) {
+            overflowed.insert(id)
+            metrics.add(to: .init("observatory_live_resyncs_total"))
         }
-        for id in overflowed { continuations.removeValue(forKey: id) }
+        for id in overflowed { mailboxes.removeValue(forKey: id) }
     }
 }

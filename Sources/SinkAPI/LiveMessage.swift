@@ -9,10 +9,17 @@ import SinkCore
 /// - `session` `{seq, session}`: a session's new state; `seq` is the latest event seq at the time.
 /// - `alert` `{alert}`: an alert instance changed.
 /// - `resync` `{reason}`: the client fell behind; the server closes, the client reconnects with `?since=`.
+/// - `batch` `{messages: [...]}`: several of the above in order, in one frame (what was waiting for
+///   the client when it could write again; see ``frames(_:)``).
 package struct LiveMessage: Sendable {
     /// The event sequence number, for `event` messages (used to skip what a replay already sent).
     package var eventSeq: Int64?
     package var text: String
+
+    package init(eventSeq: Int64?, text: String) {
+        self.eventSeq = eventSeq
+        self.text = text
+    }
 
     /// An `event` message. Written without `JSONEncoder`: this runs once per stored event.
     package static func event(_ stored: StoredEvent) -> LiveMessage {
@@ -62,6 +69,37 @@ package struct LiveMessage: Sendable {
         let body = Snapshot(
             seq: seq, sessions: sessions.map(APIRepresentation.SessionBody.init), alerts: alerts, replayTruncated: replayTruncated)
         return LiveMessage(eventSeq: nil, text: encode(body))
+    }
+
+    /// Most messages in one `batch` frame, and its largest size in bytes (one message larger than
+    /// that still goes out, alone).
+    package static let maxBatchMessages = 500
+    package static let maxBatchBytes = 256 * 1024
+
+    /// The WebSocket frames for `messages`, in order: a single message as itself, several as
+    /// `{"type": "batch", "messages": [...]}` frames of at most ``maxBatchMessages`` messages and
+    /// ``maxBatchBytes`` bytes.
+    package static func frames(_ messages: [LiveMessage]) -> [String] {
+        var frames: [String] = []
+        var group: [String] = []
+        var size = 0
+        func close() {
+            if group.count == 1 {
+                frames.append(group[0])
+            } else if group.count > 1 {
+                frames.append("{\"type\":\"batch\",\"messages\":[" + group.joined(separator: ",") + "]}")
+            }
+            group.removeAll(keepingCapacity: true)
+            size = 0
+        }
+        for message in messages {
+            let length = message.text.utf8.count
+            if !group.isEmpty, group.count >= maxBatchMessages || size + length > maxBatchBytes { close() }
+            group.append(message.text)
+            size += length + 1
+        }
+        close()
+        return frames
     }
 
     package static func resync(reason: String) -> LiveMessage {

@@ -86,11 +86,15 @@ package struct LiveRoutes: Sendable {
                     for try await _ in inbound {}
                 }
                 group.addTask {
-                    for await message in subscription.messages {
-                        if let seq = message.eventSeq, seq <= subscription.seq { continue }
-                        try await outbound.write(.text(message.text))
+                    // Everything waiting goes out at once, as few frames as possible (each frame is
+                    // a flushed write): a busy feed costs one write per batch, not per message.
+                    while let messages = await subscription.mailbox.take() {
+                        let fresh = messages.filter { message in message.eventSeq.map { $0 > subscription.seq } ?? true }
+                        for frame in LiveMessage.frames(fresh) {
+                            try await outbound.write(.text(frame))
+                        }
                     }
-                    if await hub.didOverflow(subscription.id) {
+                    if subscription.mailbox.overflowed {
                         try await outbound.write(.text(LiveMessage.resync(reason: "client fell behind").text))
                         try await outbound.close(.goingAway, reason: "resync")
                     }

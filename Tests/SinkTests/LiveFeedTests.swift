@@ -50,12 +50,18 @@ struct LiveFeedTests {
         }
     }
 
-    /// Reads `count` text messages as JSON objects.
+    /// Reads `count` messages as JSON objects (the messages of a `batch` frame one by one, as the
+    /// dashboard does).
     static func read(_ count: Int, from iterator: inout WebSocketInboundMessageStream.AsyncIterator) async throws -> [[String: Any]] {
         var messages: [[String: Any]] = []
         while messages.count < count, let message = try await iterator.next() {
             guard case .text(let text) = message else { continue }
-            messages.append(try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]))
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            if object["type"] as? String == "batch" {
+                messages += try #require(object["messages"] as? [[String: Any]])
+            } else {
+                messages.append(object)
+            }
         }
         return messages
     }
@@ -122,6 +128,42 @@ struct LiveFeedTests {
         #expect(!LiveRoutes.originAllowed(request(origin: "ws://evil.example")))
     }
 
+    @Test("frames: one message as itself, several in order as batches bounded in count and bytes")
+    func frames() throws {
+        let small = (1...3).map { LiveMessage(eventSeq: Int64($0), text: #"{"type":"event","seq":\#($0)}"#) }
+        #expect(LiveMessage.frames([]) == [])
+        #expect(LiveMessage.frames([small[0]]) == [small[0].text])
+        let batch = try #require(LiveMessage.frames(small).first)
+        let decoded = try #require(try JSONSerialization.jsonObject(with: Data(batch.utf8)) as? [String: Any])
+        #expect(decoded["type"] as? String == "batch")
+        #expect((decoded["messages"] as? [[String: Any]])?.compactMap { $0["seq"] as? Int } == [1, 2, 3])
+        let many = (1...1200).map { LiveMessage(eventSeq: Int64($0), text: #"{"seq":\#($0)}"#) }
+        #expect(LiveMessage.frames(many).count == 3)  // 500 + 500 + 200
+        let big = LiveMessage(eventSeq: nil, text: String(repeating: "x", count: LiveMessage.maxBatchBytes))
+        #expect(LiveMessage.frames([small[0], big, small[1]]).count == 3)
+    }
+
+    @Test("mailbox: everything waiting in one take, waits when empty, ends on finish and on cancellation")
+    func mailbox() async throws {
+        let mailbox = LiveMailbox(capacity: 10)
+        #expect(mailbox.post([LiveMessage(eventSeq: 1, text: "a")]))
+        #expect(mailbox.post([LiveMessage(eventSeq: 2, text: "b"), LiveMessage(eventSeq: 3, text: "c")]))
+        #expect(await mailbox.take()?.map(\.text) == ["a", "b", "c"])
+        let waiting = Task { await mailbox.take()?.map(\.text) }
+        mailbox.post([LiveMessage(eventSeq: 4, text: "d")])
+        #expect(await waiting.value == ["d"])
+        mailbox.post([LiveMessage(eventSeq: 5, text: "e")])
+        mailbox.finish()
+        #expect(await mailbox.take()?.map(\.text) == ["e"])  // pending messages still go out
+        #expect(await mailbox.take() == nil)
+        #expect(!mailbox.post([LiveMessage(eventSeq: 6, text: "f")]))
+
+        let idle = LiveMailbox(capacity: 10)
+        let cancelled = Task { await idle.take() }
+        cancelled.cancel()
+        #expect(await cancelled.value == nil)
+    }
+
     @Test("a client that falls behind is cut off and told to resync; others and ingest are unaffected")
     func slowClientResync() async throws {
         let hub = LiveHub(latestSeq: 0, bufferSize: 4, metrics: SinkMetrics())
@@ -141,9 +183,11 @@ struct LiveFeedTests {
         await hub.committed(update(4...6))
         #expect(await hub.didOverflow(slow.id))
         #expect(!(await hub.didOverflow(fast.id)))
-        var received: [Int64] = []
-        for await message in slow.messages { received.append(message.eventSeq ?? -1) }
-        #expect(received == [1, 2, 3, 4])  // the buffer's worth, then the feed ended
+        // The slow client is cut off: it resyncs from the store (?since=) instead of getting more.
+        #expect(await slow.mailbox.take() == nil)
+        #expect(slow.mailbox.overflowed)
+        // The fast one gets everything waiting in one take.
+        #expect(await fast.mailbox.take()?.map(\.eventSeq) == [4, 5, 6])
         #expect(fast.seq == 3)
         await hub.unsubscribe(fast.id)
         await hub.unsubscribe(slow.id)

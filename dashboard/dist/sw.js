@@ -2,9 +2,9 @@
 // opens or focuses the right page when one is clicked. build.sh fills in VERSION and SHELL.
 "use strict";
 
-const VERSION = "70ecb2897740";
+const VERSION = "1712fdc017b5";
 const CACHE = "observatory-shell-" + VERSION;
-const SHELL = ["/", "/index.html", "/assets/main-9b44ca9447.js", "/assets/main-e1994d48cf.css", "/manifest.webmanifest", "/icons/apple-touch-icon.png", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon-maskable-512.png"];
+const SHELL = ["/", "/index.html", "/assets/main-6b5175f162.js", "/assets/main-e1994d48cf.css", "/manifest.webmanifest", "/icons/apple-touch-icon.png", "/icons/icon-192.png", "/icons/icon-512.png", "/icons/icon-maskable-512.png"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -178,6 +178,18 @@ class LiveLink {
       return;
     }
     store.setLink({ lastContact: Date.now() });
+    if (msg.type === "batch") {
+      if (!Array.isArray(msg.messages)) return;
+      for (const inner of msg.messages) {
+        if (this.ws !== ws) return; // a resync inside the batch closed this socket
+        if (inner && typeof inner === "object" && inner.type !== "batch") this.handle(ws, since, inner);
+      }
+      return;
+    }
+    this.handle(ws, since, msg);
+  }
+
+  private handle(ws: WebSocket, since: number, msg: LiveMessage): void {
     switch (msg.type) {
       case "snapshot": {
         if (typeof msg.seq !== "number") return;

@@ -74,7 +74,9 @@ export type LiveMessage =
   | { type: "event"; seq: number; event: AgentEvent }
   | { type: "session"; seq: number; session: Session }
   | { type: "alert"; alert: Alert }
-  | { type: "resync"; reason: string };
+  | { type: "resync"; reason: string }
+  /** Several of the above, in order, in one frame (what waited while the sink wrote). */
+  | { type: "batch"; messages: LiveMessage[] };
 
 /** How the dashboard currently receives data. */
 export type LinkState = "connecting" | "live" | "polling" | "offline";
