@@ -158,7 +158,8 @@ package struct Sink: Sendable {
         let apiApp = Application(
             router: apiRouter,
             server: .http1WebSocketUpgrade(
-                webSocketResponder: apiRouter.buildResponder(), idleTimeout: configuration.apiIdleTimeout, pingInterval: .seconds(15)),
+                webSocketResponder: apiRouter.buildResponder(), idleTimeout: configuration.apiIdleTimeout,
+                pingInterval: configuration.pingInterval),
             configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: "observatory-sink"),
             onServerRunning: { channel in await readiness.bound(api: channel.localAddress?.port ?? 0) },
             logger: logger.with(component: "api-http"))

@@ -61,9 +61,11 @@ extension SinkConfiguration {
                     case "max_live_clients": maxLiveClients = try reader.integer(value, path: "api.max_live_clients")
                     case "allowed_hosts": allowedHosts = try reader.strings(value, path: "api.allowed_hosts")
                     case "local_networks": localNetworks = try reader.strings(value, path: "api.local_networks")
+                    case "ping_interval": pingInterval = try reader.duration(value, path: "api.ping_interval")
                     default:
                         throw reader.unknown(
-                            key, in: "api", at: value, known: "host, port, idle_timeout, max_live_clients, allowed_hosts, local_networks")
+                            key, in: "api", at: value,
+                            known: "host, port, idle_timeout, max_live_clients, ping_interval, allowed_hosts, local_networks")
                     }
                 }
             case "sessions":

@@ -27,6 +27,9 @@ package struct SinkConfiguration: Sendable {
     /// Live (`/ws`) clients at once; one more is closed at once with 1013 (try again later). YAML
     /// `api.max_live_clients`, default 64.
     package var maxLiveClients = 64
+    /// Live (`/ws`) clients get a WebSocket ping this often; one that has not answered the previous
+    /// ping by the next is dropped. YAML `api.ping_interval`, default 15s.
+    package var pingInterval: Duration = .seconds(15)
     /// `Host` names the API answers to besides loopback ones (DNS-rebinding defence), e.g. a
     /// tunnel's hostname. YAML `api.allowed_hosts`, env `OBSERVATORY_ALLOWED_HOSTS` (comma-separated),
     /// flag `--allowed-host` (repeatable).
@@ -120,6 +123,7 @@ package struct SinkConfiguration: Sendable {
         for (name, timeout) in [("ingest.idle_timeout", ingestIdleTimeout), ("api.idle_timeout", apiIdleTimeout)] where timeout < .seconds(1) {
             problems.append("\(name) must be at least 1s")
         }
+        if pingInterval < .seconds(1) || pingInterval > .seconds(300) { problems.append("api.ping_interval must be between 1s and 5m") }
         if maxLiveClients < 1 { problems.append("api.max_live_clients must be at least 1") }
         if timeouts.idleAfter <= .zero { problems.append("sessions.idle_after must be positive") }
         if timeouts.endAfter <= timeouts.idleAfter { problems.append("sessions.end_after must be longer than sessions.idle_after") }
