@@ -1,3 +1,5 @@
+import ObservatoryControl
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -10,9 +12,7 @@ import Darwin
 package enum UTCTime {
     /// Seconds since 1970 now.
     package static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+        ControlTime.unixSeconds()
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for seconds since 1970.

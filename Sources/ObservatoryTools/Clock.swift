@@ -1,3 +1,5 @@
+import ObservatoryControl
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -6,9 +8,10 @@ import Musl
 import Darwin
 #endif
 
-/// Wall and monotonic time from the C library, without Foundation (the hook path stays small).
+/// Wall and monotonic time from the C library, without Foundation (the hook path stays small):
+/// the hook bridge's names for ``ControlTime``'s readings.
 package enum Clock {
-    /// Now, in Unix nanoseconds.
+    /// Now, in Unix nanoseconds (exact: OTLP timestamps).
     package static func unixNanos() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
@@ -17,15 +20,11 @@ package enum Clock {
 
     /// A monotonic reading in nanoseconds, for deadlines.
     package static func monotonicNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        ControlTime.monotonicNanos()
     }
 
     /// Milliseconds left until `deadline` (a ``monotonicNanos()`` value), at least 0.
     package static func millisecondsLeft(until deadline: UInt64) -> Int32 {
-        let now = monotonicNanos()
-        guard deadline > now else { return 0 }
-        return Int32(min((deadline - now + 999_999) / 1_000_000, UInt64(Int32.max)))
+        ControlTime.millisecondsLeft(until: deadline)
     }
 }
