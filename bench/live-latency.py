@@ -81,11 +81,13 @@ async def client(url: str, seen: dict, resyncs: list, stop: asyncio.Event) -> No
                 resyncs.append(1)
                 return
             now = time.perf_counter()
+            # A frame may be a `batch` of several messages: take every marked event in it.
             i = text.find(MARK)
-            if i >= 0:
+            while i >= 0:
                 j = text.find('"', i + len(MARK))
                 seen.setdefault(text[i + len(MARK):j], []).append(now)
-            elif '"type":"resync"' in text:
+                i = text.find(MARK, j)
+            if '"type":"resync"' in text:
                 resyncs.append(1)
 
 

@@ -567,6 +567,10 @@ class LiveClient(threading.Thread):
 
     def message(self, m: dict) -> None:
         t = m.get("type")
+        if t == "batch":  # several messages in one frame, in order
+            for inner in m.get("messages") or []:
+                self.message(inner)
+            return
         self.counts[t] += 1
         if t in ("event", "session", "snapshot") and isinstance(m.get("seq"), int):
             self.last_seq = max(self.last_seq, m["seq"])
