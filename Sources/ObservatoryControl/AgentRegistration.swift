@@ -29,23 +29,22 @@ package struct AgentRegistration: Sendable, Equatable {
         self.restarts = restarts
     }
 
+    /// The listing entry's members (``HelperAgent/json``) plus `restart_with`.
     package var json: JSONValue {
-        .object([
-            ("id", .string(id)), ("name", .string(name)), ("pid", .integer(pid)), ("pgid", .integer(pgid)),
-            ("argv", .strings(argv)), ("cwd", .string(cwd)), ("started", .decimal(started)),
-            ("restart_with", restartWith.map(JSONValue.strings) ?? .null), ("restarts", .integer(restarts)),
-        ])
+        var value = agent.json
+        value.set("restart_with", restartWith.map(JSONValue.strings) ?? .null)
+        return value
     }
 
+    /// Reads what ``HelperAgent`` reads, stricter about what a peer may register: a non-empty id
+    /// of at most 256 bytes and a real pid.
     package init?(json: JSONValue) {
-        guard let id = json["id"]?.stringValue, !id.isEmpty, id.utf8.count <= 256,
-            let pid = json["pid"]?.int32Value, pid > 0
-        else { return nil }
+        guard let agent = HelperAgent(json: json), !agent.id.isEmpty, agent.id.utf8.count <= 256, agent.pid > 0 else {
+            return nil
+        }
         self.init(
-            id: id, name: json["name"]?.stringValue ?? id, pid: pid, pgid: json["pgid"]?.int32Value ?? pid,
-            argv: json["argv"]?.stringArray ?? [], cwd: json["cwd"]?.stringValue ?? "",
-            started: json["started"]?.doubleValue ?? 0, restartWith: json["restart_with"]?.stringArray,
-            restarts: json["restarts"]?.int64Value.map { Int(max(0, $0)) } ?? 0)
+            id: agent.id, name: agent.name, pid: agent.pid, pgid: agent.pgid, argv: agent.argv, cwd: agent.cwd,
+            started: agent.started, restartWith: json["restart_with"]?.stringArray, restarts: max(0, agent.restarts))
     }
 
     /// The listing entry for this registration.
