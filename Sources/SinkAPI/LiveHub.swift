@@ -17,7 +17,6 @@ package actor LiveHub: SessionObserver, AlertConsumer {
     }
 
     private var mailboxes: [Int: LiveMailbox] = [:]
-    private var overflowed: Set<Int> = []
     private var nextID = 0
     private var latestSeq: Int64
     private let bufferSize: Int
@@ -51,13 +50,7 @@ package actor LiveHub: SessionObserver, AlertConsumer {
 
     package func unsubscribe(_ id: Int) {
         mailboxes.removeValue(forKey: id)?.finish()
-        overflowed.remove(id)
         metrics.set(Double(mailboxes.count), for: .init("observatory_live_clients"))
-    }
-
-    /// Whether the client's feed was ended because it fell behind.
-    package func didOverflow(_ id: Int) -> Bool {
-        overflowed.contains(id)
     }
 
     package var clientCount: Int { mailboxes.count }
@@ -78,10 +71,11 @@ package actor LiveHub: SessionObserver, AlertConsumer {
     }
 
     private func broadcast(_ messages: [LiveMessage]) {
+        // A mailbox that cannot take them has ended itself (``LiveMailbox/overflowed``): its writer
+        // tells the client to resync; the hub stops feeding it.
         for (id, mailbox) in mailboxes where !mailbox.post(messages) {
-            overflowed.insert(id)
+            mailboxes.removeValue(forKey: id)
             metrics.add(to: .init("observatory_live_resyncs_total"))
         }
-        for id in overflowed { mailboxes.removeValue(forKey: id) }
     }
 }
