@@ -1,6 +1,7 @@
 import Foundation
 import ObservatoryControl
 import SinkAPI
+import SinkCore
 
 /// The control API's ``AgentController``: the local-socket helper (`observatory helper`), reached
 /// with the blocking ``HelperClient`` on a thread of its own per call — a kill can take the whole
@@ -83,12 +84,5 @@ struct HelperAgentController: AgentController {
             case .protocolError(let message): throw .failed(message)
             }
         }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, fractions included.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
