@@ -56,21 +56,15 @@ package struct LiveRoutes: Sendable {
     /// victim's browser, since browsers always send the page's http(s) origin.
     package static func originAllowed(_ request: Request) -> Bool {
         guard let origin = request.headers[.origin] else { return true }
-        guard let authority = request.head.authority?.lowercased(),
-            let components = URLComponents(string: origin.lowercased()), let originHost = components.host,
-            let scheme = components.scheme
-        else { return false }
-        switch scheme {
-        case "http", "https":
-            let defaultPort = scheme == "https" ? 443 : 80
-            let port = components.port ?? defaultPort
-            return authority == "\(originHost):\(port)" || (port == defaultPort && authority == originHost)
-        case "ws", "wss":
-            let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }.dropFirst()) : String(authority.prefix { $0 != ":" })
-            return host == originHost.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        default:
-            return false
+        let lowered = origin.lowercased()
+        if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+            return AccessPolicy.sameOrigin(origin: origin, authority: request.head.authority)
         }
+        guard lowered.hasPrefix("ws://") || lowered.hasPrefix("wss://"),
+            let originHost = URLComponents(string: lowered)?.host.map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) }),
+            let host = request.head.authority.flatMap(AccessPolicy.hostName(authority:))
+        else { return false }
+        return host == originHost
     }
 
     private func serve(since: Int64?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
