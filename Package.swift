@@ -160,6 +160,7 @@ let package = Package(
             dependencies: [
                 "SinkCore", "SinkOTLP", "SinkNormalize", "SinkSessions", "SinkStore", "SinkIngest", "SinkAPI",
                 "SinkApp", "SinkTesting", "ObservatoryAuth",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "CompressNIO", package: "compress-nio"),

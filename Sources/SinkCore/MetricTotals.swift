@@ -52,3 +52,33 @@ package struct MetricTotals: Sendable, Hashable, Codable {
         return tally
     }
 }
+
+extension MetricTotals {
+    /// ``SessionStateCoding``: the fields in declaration order, dictionaries sorted by key.
+    func write(to writer: inout SessionStateCoding.Writer) {
+        writer.unsigned(UInt64(deltas.count))
+        for (meaning, value) in deltas.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            writer.string(meaning.rawValue)
+            writer.double(value)
+        }
+        writer.unsigned(UInt64(cumulative.count))
+        for (key, series) in cumulative.sorted(by: { $0.key < $1.key }) {
+            writer.string(key)
+            writer.string(series.meaning.rawValue)
+            writer.double(series.value)
+        }
+    }
+
+    init(reading reader: inout SessionStateCoding.Reader) throws(SessionStateCoding.DecodingError) {
+        self.init()
+        for _ in 0..<(try reader.count()) {
+            let meaning = try reader.rawValue(MetricSample.Meaning.self)
+            deltas[meaning] = try reader.double()
+        }
+        for _ in 0..<(try reader.count()) {
+            let key = try reader.string()
+            let meaning = try reader.rawValue(MetricSample.Meaning.self)
+            cumulative[key] = CumulativeSeries(meaning: meaning, value: try reader.double())
+        }
+    }
+}

@@ -52,3 +52,40 @@ package struct Session: Sendable, Hashable, Codable {
         return statusMachine.apply(event, receivedAt: receivedAt)
     }
 }
+
+extension Session {
+    /// ``SessionStateCoding``: the fields in declaration order.
+    func write(to writer: inout SessionStateCoding.Writer) {
+        writer.string(id)
+        writer.string(agent.rawValue)
+        writer.optional(name) { $0.string($1) }
+        writer.optional(model) { $0.string($1) }
+        writer.optional(cwd) { $0.string($1) }
+        writer.date(firstSeen)
+        statusMachine.write(to: &writer)
+        writer.unsigned(UInt64(tallies.count))
+        for (source, tally) in tallies.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            writer.string(source.rawValue)
+            tally.write(to: &writer)
+        }
+        metricTotals.write(to: &writer)
+        writer.integer(eventCount)
+    }
+
+    init(reading reader: inout SessionStateCoding.Reader) throws(SessionStateCoding.DecodingError) {
+        id = try reader.string()
+        agent = try reader.rawValue(AgentKind.self)
+        name = try reader.optional { reader throws(SessionStateCoding.DecodingError) in try reader.string() }
+        model = try reader.optional { reader throws(SessionStateCoding.DecodingError) in try reader.string() }
+        cwd = try reader.optional { reader throws(SessionStateCoding.DecodingError) in try reader.string() }
+        firstSeen = try reader.date()
+        statusMachine = try SessionStatusMachine(reading: &reader)
+        tallies = [:]
+        for _ in 0..<(try reader.count()) {
+            let source = try reader.rawValue(EventSource.self)
+            tallies[source] = try SessionTally(reading: &reader)
+        }
+        metricTotals = try MetricTotals(reading: &reader)
+        eventCount = try reader.integer()
+    }
+}

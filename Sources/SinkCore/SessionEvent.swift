@@ -15,6 +15,10 @@ package struct SessionEvent: Sendable, Hashable {
     package var time: Date
     /// Identifies the record, so a batch that an exporter sends again is not counted twice.
     package var dedupKey: UInt64
+    /// The record's own timestamp as the exporter sent it (Unix nanoseconds; 0 when it sent none).
+    /// Stored with ``dedupKey`` (a retry carries the same one): the store orders its deduplication
+    /// index by it, so new records land at the index's end instead of on random pages.
+    package var dedupTime: UInt64
     package var facts: EventFacts {
         didSet { encodedPayload = nil }
     }
@@ -55,7 +59,7 @@ package struct SessionEvent: Sendable, Hashable {
 
     package init(
         sessionID: String, agent: AgentKind, kind: EventKind, name: String, source: EventSource, time: Date,
-        dedupKey: UInt64, facts: EventFacts = EventFacts(), attributes: [String: AttributeValue] = [:]
+        dedupKey: UInt64, dedupTime: UInt64 = 0, facts: EventFacts = EventFacts(), attributes: [String: AttributeValue] = [:]
     ) {
         self.sessionID = sessionID
         self.agent = agent
@@ -64,6 +68,7 @@ package struct SessionEvent: Sendable, Hashable {
         self.source = source
         self.time = time
         self.dedupKey = dedupKey
+        self.dedupTime = dedupTime
         self.facts = facts
         self.attributes = attributes
     }

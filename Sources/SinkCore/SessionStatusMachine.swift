@@ -114,3 +114,22 @@ extension Duration {
         return "\(total)s"
     }
 }
+
+extension SessionStatusMachine {
+    /// ``SessionStateCoding``: the fields in declaration order.
+    func write(to writer: inout SessionStateCoding.Writer) {
+        writer.string(status.rawValue)
+        writer.date(since)
+        writer.string(reason)
+        writer.optional(lastProgress) { $0.date($1) }
+        writer.date(lastSeen)
+    }
+
+    init(reading reader: inout SessionStateCoding.Reader) throws(SessionStateCoding.DecodingError) {
+        status = try reader.rawValue(SessionStatus.self)
+        since = try reader.date()
+        reason = try reader.string()
+        lastProgress = try reader.optional { reader throws(SessionStateCoding.DecodingError) in try reader.date() }
+        lastSeen = try reader.date()
+    }
+}

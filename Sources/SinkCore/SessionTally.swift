@@ -63,3 +63,24 @@ package struct SessionTally: Sendable, Hashable, Codable {
         cacheCreationTokens += facts.cacheCreationTokens ?? 0
     }
 }
+
+extension SessionTally {
+    /// ``SessionStateCoding``: the fields in declaration order.
+    func write(to writer: inout SessionStateCoding.Writer) {
+        for value in [costUSD, inputTokens, outputTokens, cacheReadTokens, cacheCreationTokens] { writer.double(value) }
+        for value in [toolCalls, toolErrors, apiRequests, apiErrors, prompts] { writer.integer(value) }
+    }
+
+    init(reading reader: inout SessionStateCoding.Reader) throws(SessionStateCoding.DecodingError) {
+        costUSD = try reader.double()
+        inputTokens = try reader.double()
+        outputTokens = try reader.double()
+        cacheReadTokens = try reader.double()
+        cacheCreationTokens = try reader.double()
+        toolCalls = try reader.integer()
+        toolErrors = try reader.integer()
+        apiRequests = try reader.integer()
+        apiErrors = try reader.integer()
+        prompts = try reader.integer()
+    }
+}

@@ -117,7 +117,7 @@ package struct Normalizer: Sendable {
         batch.events.append(
             SessionEvent(
                 sessionID: sessionID, agent: agent, kind: mapping.kind, name: name, source: source,
-                time: Self.date(nanos: timeNanos, fallback: receivedAt), dedupKey: hasher.value, facts: mapping.facts,
+                time: Self.date(nanos: timeNanos, fallback: receivedAt), dedupKey: hasher.value, dedupTime: timeNanos, facts: mapping.facts,
                 attributes: stored))
     }
 
@@ -205,7 +205,8 @@ package struct Normalizer: Sendable {
         batch.events.append(
             SessionEvent(
                 sessionID: sessionID, agent: agent, kind: .metric, name: metric.name, source: .metrics,
-                time: Self.date(nanos: time, fallback: receivedAt), dedupKey: dedup.value, facts: facts, attributes: stored))
+                time: Self.date(nanos: time, fallback: receivedAt), dedupKey: dedup.value, dedupTime: time, facts: facts,
+                attributes: stored))
     }
 
     // MARK: Traces
@@ -248,7 +249,7 @@ package struct Normalizer: Sendable {
             SessionEvent(
                 sessionID: sessionID, agent: agent, kind: mapping.kind, name: span.name, source: .traces,
                 time: Self.date(nanos: span.endTimeUnixNano != 0 ? span.endTimeUnixNano : span.startTimeUnixNano, fallback: receivedAt),
-                dedupKey: hasher.value, facts: mapping.facts, attributes: stored))
+                dedupKey: hasher.value, dedupTime: span.startTimeUnixNano, facts: mapping.facts, attributes: stored))
 
         // Codex reports conversation facts as span events; take the ones an adapter knows.
         for (index, spanEvent) in span.events.enumerated() where Self.isVendorEventName(spanEvent.name) {
@@ -265,6 +266,7 @@ package struct Normalizer: Sendable {
                     sessionID: resource.sessionID(eventAttributes, agent: eventAgent), agent: eventAgent,
                     kind: eventMapping.kind, name: spanEvent.name, source: .traces,
                     time: Self.date(nanos: spanEvent.timeUnixNano, fallback: receivedAt), dedupKey: eventHasher.value,
+                    dedupTime: spanEvent.timeUnixNano,
                     facts: eventMapping.facts, attributes: stripRepeated(flatten(spanEvent.attributes).values)))
         }
     }
@@ -281,7 +283,10 @@ package struct Normalizer: Sendable {
     }
 
     private func stripRepeated(_ values: [String: AttributeValue]) -> [String: AttributeValue] {
-        values.filter { !Self.repeatedAttributes.contains($0.key) }
+        // Removing the few repeated keys from a copy is cheaper than filtering into a new dictionary.
+        var stored = values
+        for key in Self.repeatedAttributes { stored.removeValue(forKey: key) }
+        return stored
     }
 
     /// Facts every adapter shares: the session's name and working directory when the wrapper or
