@@ -1,58 +1,62 @@
 /// A minimal JSON writer for the hot path (the store writes a JSON object per event). Foundation's
-/// `JSONEncoder` costs several microseconds per small object; this appends to one `String`.
+/// `JSONEncoder` costs several microseconds per small object; this appends UTF-8 bytes to one
+/// buffer and makes a `String` once at the end.
 package struct JSONText {
-    package private(set) var text = ""
+    private var bytes: [UInt8] = []
     private var needsComma = false
 
     package init() {
-        text.reserveCapacity(256)
+        bytes.reserveCapacity(256)
     }
+
+    /// The JSON written so far.
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
 
     package mutating func beginObject() {
         separate()
-        text.append("{")
+        bytes.append(UInt8(ascii: "{"))
         needsComma = false
     }
 
     package mutating func endObject() {
-        text.append("}")
+        bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
     package mutating func beginArray() {
         separate()
-        text.append("[")
+        bytes.append(UInt8(ascii: "["))
         needsComma = false
     }
 
     package mutating func endArray() {
-        text.append("]")
+        bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
     package mutating func null() {
         separate()
-        text.append("null")
+        appendASCII("null")
         needsComma = true
     }
 
     /// Appends a value that is already JSON text.
     package mutating func raw(_ json: String) {
         separate()
-        text.append(json)
+        appendUTF8(json)
         needsComma = true
     }
 
     package mutating func key(_ key: String) {
         separate()
-        Self.appendQuoted(key, to: &text)
-        text.append(":")
+        Self.appendQuoted(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
     package mutating func string(_ value: String) {
         separate()
-        Self.appendQuoted(value, to: &text)
+        Self.appendQuoted(value, to: &bytes)
         needsComma = true
     }
 
@@ -60,25 +64,29 @@ package struct JSONText {
         separate()
         if value.isFinite {
             if value.rounded() == value, abs(value) < 1e15 {
-                text.append(String(Int64(value)))
+                appendInteger(Int64(value))
             } else {
-                text.append(String(value))
+                appendUTF8(String(value))
             }
         } else {
-            text.append("null")
+            appendASCII("null")
         }
         needsComma = true
     }
 
     package mutating func integer<I: BinaryInteger>(_ value: I) {
         separate()
-        text.append(String(value))
+        if let small = Int64(exactly: value) {
+            appendInteger(small)
+        } else {
+            appendUTF8(String(value))
+        }
         needsComma = true
     }
 
     package mutating func bool(_ value: Bool) {
         separate()
-        text.append(value ? "true" : "false")
+        appendASCII(value ? "true" : "false")
         needsComma = true
     }
 
@@ -92,46 +100,81 @@ package struct JSONText {
     }
 
     private mutating func separate() {
-        if needsComma { text.append(",") }
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
 
-    /// RFC 8259 §7 string escaping.
-    package static func appendQuoted(_ value: String, to text: inout String) {
-        text.append("\"")
-        var plainStart = value.utf8.startIndex
-        let utf8 = value.utf8
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                text.append(contentsOf: value[plainStart..<index])
-                switch byte {
-                case UInt8(ascii: "\""): text.append("\\\"")
-                case UInt8(ascii: "\\"): text.append("\\\\")
-                case 0x0A: text.append("\\n")
-                case 0x0D: text.append("\\r")
-                case 0x09: text.append("\\t")
-                default:
-                    let hex = String(byte, radix: 16)
-                    text.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                }
-                plainStart = utf8.index(after: index)
-            }
-            index = utf8.index(after: index)
+    private mutating func appendASCII(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func appendUTF8(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// Decimal digits of `value`, without an intermediate `String`.
+    private mutating func appendInteger(_ value: Int64) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 20 digits, filled from the end
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                count += 1
+                buffer[24 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: buffer[(24 - count)...])
         }
-        text.append(contentsOf: value[plainStart..<utf8.endIndex])
-        text.append("\"")
+    }
+
+    /// RFC 8259 §7 string escaping, into UTF-8 bytes.
+    package static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var plainStart = 0
+            for index in utf8.indices {
+                let byte = utf8[index]
+                guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart..<index]))
+                switch byte {
+                case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    bytes.append(contentsOf: [
+                        UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)],
+                    ])
+                }
+                plainStart = index + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// RFC 8259 §7 string escaping, appended to a `String`.
+    package static func appendQuoted(_ value: String, to text: inout String) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(value.utf8.count + 2)
+        appendQuoted(value, to: &bytes)
+        text.append(String(decoding: bytes, as: UTF8.self))
     }
 }
 
 extension Dictionary where Key == String, Value == AttributeValue {
-    /// The attributes as one JSON object, keys sorted.
+    /// The attributes as one JSON object, keys sorted (by their UTF-8 bytes: the same order for
+    /// every process and platform).
     package var jsonText: String {
         var writer = JSONText()
         writer.beginObject()
-        for key in keys.sorted() {
+        for (key, value) in sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             writer.key(key)
-            writer.attribute(self[key]!)
+            writer.attribute(value)
         }
         writer.endObject()
         return writer.text

@@ -85,7 +85,8 @@ package struct RuleEvaluator: Sendable {
             return made
         }
         for stored in update.events {
-            guard let session = view(stored.event.sessionID) else { continue }
+            // Most events concern no rule: skip them before making their rule view.
+            guard ruleSet.byKind[stored.event.kind.rawValue] != nil, let session = view(stored.event.sessionID) else { continue }
             handle(RuleEvent(stored.event), session: session, now: now, wall: wall, into: &output)
         }
         for event in statusChanges {
@@ -290,6 +291,12 @@ package struct RuleEvaluator: Sendable {
         instances[key] ?? AlertInstance(key: key, ruleID: rule.id, sessionID: rule.groupBy.contains(.id) ? session.session.id : nil)
     }
 
+    private mutating func withInstance(
+        _ key: String, default make: @autoclosure () -> AlertInstance, _ body: (inout AlertInstance) -> Void
+    ) {
+        body(&instances[key, default: make()])
+    }
+
     private mutating func handle(_ event: RuleEvent, session: SessionView, now: Duration, wall: Date, into output: inout [AlertEvent]) {
         guard let indexes = ruleSet.byKind[event.kind] else { return }
         let context = ExprContext(session: session, event: event)
@@ -319,11 +326,14 @@ package struct RuleEvaluator: Sendable {
                 evaluateLevel(rule, session, now: now, wall: wall, into: &output)
             case .absence(let trigger):
                 guard filterMatches(trigger.filter, event, context, rule: rule) else { continue }
+                // Nearly every event matches the stall rule: update the instance in place rather
+                // than copying it out of the dictionary and back.
                 let key = instanceKey(rule, session)
-                var instance = instance(key, rule: rule, session: session)
-                instance.absenceLastMatch = now
-                instance.lastEvent = event
-                instances[key] = instance
+                let sessionID = rule.groupBy.contains(.id) ? session.session.id : nil
+                withInstance(key, default: AlertInstance(key: key, ruleID: rule.id, sessionID: sessionID)) { instance in
+                    instance.absenceLastMatch = now
+                    instance.lastEvent = event
+                }
             case .state:
                 continue
             }
