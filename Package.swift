@@ -88,7 +88,9 @@ let package = Package(
         // SQLite persistence (GRDB).
         .target(
             name: "SinkStore",
-            dependencies: ["SinkCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SinkCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The OTLP/HTTP receiver.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SinkCore
 
 /// The sessions and events of the Observatory in one SQLite database (WAL mode) in the data directory.
@@ -231,15 +232,46 @@ package final class SQLiteSessionStore: SessionStore {
                         (session_id, received_at, time, agent, kind, name, source, dedup_key, dedup_time, facts, attributes)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            // The hot path binds with SQLite's C API: GRDB's `StatementArguments` boxes each of the
+            // eleven values in an existential, a fifth of the single writer's time per event.
+            let handle = statement.sqliteStatement
+            sqlite3_reset(handle)
             let payload = event.payload
-            try statement.execute(arguments: [
-                event.sessionID, receivedAt.timeIntervalSince1970, event.time.timeIntervalSince1970,
-                event.agent.rawValue, event.kind.rawValue, event.name, event.source.rawValue,
-                Int64(bitPattern: event.dedupKey), Int64(bitPattern: event.dedupTime), payload.facts, payload.attributes,
-            ])
-            guard db.changesCount > 0 else { return nil }
-            return StoredEvent(seq: db.lastInsertedRowID, receivedAt: receivedAt, event: event)
+            Self.bind(event.sessionID, at: 1, of: handle)
+            sqlite3_bind_double(handle, 2, receivedAt.timeIntervalSince1970)
+            sqlite3_bind_double(handle, 3, event.time.timeIntervalSince1970)
+            Self.bind(event.agent.rawValue, at: 4, of: handle)
+            Self.bind(event.kind.rawValue, at: 5, of: handle)
+            Self.bind(event.name, at: 6, of: handle)
+            Self.bind(event.source.rawValue, at: 7, of: handle)
+            sqlite3_bind_int64(handle, 8, Int64(bitPattern: event.dedupKey))
+            sqlite3_bind_int64(handle, 9, Int64(bitPattern: event.dedupTime))
+            Self.bind(payload.facts, at: 10, of: handle)
+            Self.bind(payload.attributes, at: 11, of: handle)
+            let code = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
+            }
+            guard sqlite3_changes(db.sqliteConnection) > 0 else { return nil }
+            return StoredEvent(seq: sqlite3_last_insert_rowid(db.sqliteConnection), receivedAt: receivedAt, event: event)
         }
+
+        /// SQLite copies the text (`SQLITE_TRANSIENT`): the Swift string's buffer does not outlive the call.
+        private static func bind(_ text: String, at index: Int32, of handle: OpaquePointer) {
+            var text = text
+            text.withUTF8 { utf8 in
+                if let base = utf8.baseAddress {
+                    _ = UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: utf8.count) { chars in
+                        sqlite3_bind_text(handle, index, chars, Int32(utf8.count), transient)
+                    }
+                } else {
+                    _ = sqlite3_bind_text(handle, index, "", 0, transient)
+                }
+            }
+        }
+
+        private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
         func save(_ session: Session) throws {
             // Binary (SessionStateCoding): a cold start decodes it ~20x faster than JSON.
