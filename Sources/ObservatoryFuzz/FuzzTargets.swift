@@ -4,13 +4,14 @@ import SinkCore
 import SinkNormalize
 import SinkOTLP
 import SinkRules
+import SwiftProtobuf
 
 /// libFuzzer entry points for the sink's parsers of untrusted input. Built only with
 /// `OBSERVATORY_FUZZ=1` and `-sanitize=fuzzer` (see `scripts/fuzz.sh`); `FUZZ_TARGET` picks one:
 ///
 /// | target | input | code under test |
 /// |---|---|---|
-/// | `otlp-protobuf` | first byte picks logs/metrics/traces, the rest is the body | `OTLPRequest` protobuf decoding, `Normalizer`, each event's stored JSON, session totals and the rules' session view |
+/// | `otlp-protobuf` | first byte picks logs/metrics/traces, the rest is the body | `OTLPRequest` protobuf decoding, `Normalizer`, each event's stored JSON, session totals and the rules' session view; and, whatever the first byte, `OTLPLogsWireDecoder` against swift-protobuf on the body (traps when they disagree) |
 /// | `otlp-json` | same, OTLP/JSON body | `OTLPRequest` JSON decoding (hex ids), then as `otlp-protobuf` |
 /// | `rules` | a rule file (UTF-8) | `RuleFileParser` (YAML, validation, every expression and template in it) |
 /// | `expr` | an expression (UTF-8) | `Expression.compile` in every scope, then evaluation against a fixed session and event |
@@ -49,6 +50,7 @@ enum FuzzTarget: String, CaseIterable {
         guard let first = bytes.first else { return }
         let signal = OTLPSignal.allCases[Int(first) % OTLPSignal.allCases.count]
         let body = Data(bytes.dropFirst())
+        if encoding == .protobuf { logsWireDecoderAgrees(body) }
         guard let request = try? OTLPRequest(signal: signal, encoding: encoding, body: body) else { return }
         _ = request.recordCount
         let batch = normalizer.normalize(request, receivedAt: receivedAt)
@@ -63,6 +65,31 @@ enum FuzzTarget: String, CaseIterable {
         for session in sessions.values {
             let view = SessionView(session, now: receivedAt.addingTimeInterval(90))
             for field in SessionField.allCases { _ = view[field] }
+        }
+    }
+
+    static let discardUnknownFields: BinaryDecodingOptions = {
+        var options = BinaryDecodingOptions()
+        options.discardUnknownFields = true
+        return options
+    }()
+
+    /// Differential check of the hand-written logs decoder: it and swift-protobuf (unknown fields
+    /// discarded, as the wire decoder does not keep them) both throw the same error, or both decode
+    /// the same request (the same serialization; `==` too unless a NaN double is in it).
+    static func logsWireDecoderAgrees(_ body: Data) {
+        let wire = Result { () throws(BinaryDecodingError) in try OTLPLogsWireDecoder.decode(body) }
+        let reference = Result { try OTLPLogsRequest(serializedBytes: body, options: discardUnknownFields) }
+        switch (wire, reference) {
+        case (.success(let a), .success(let b)):
+            let same = (try? a.serializedData()) == (try? b.serializedData()) && (a == b || a.textFormatString().contains("nan"))
+            if !same { fatalError("OTLPLogsWireDecoder decoded \(a), swift-protobuf \(b)") }
+        case (.failure(let a), .failure(let b)):
+            if (b as? BinaryDecodingError) != a { fatalError("OTLPLogsWireDecoder threw \(a), swift-protobuf \(b)") }
+        case (.success(let a), .failure(let b)):
+            fatalError("OTLPLogsWireDecoder decoded \(a), swift-protobuf threw \(b)")
+        case (.failure(let a), .success(let b)):
+            fatalError("OTLPLogsWireDecoder threw \(a), swift-protobuf decoded \(b)")
         }
     }
 

@@ -31,6 +31,10 @@ package enum OTLPRequest: Sendable {
 
     /// Decodes a request body.
     ///
+    /// Protobuf logs requests, the bulk of what agents send, are decoded by ``OTLPLogsWireDecoder``
+    /// (hand-written, same values and errors as swift-protobuf but without unknown fields); metrics
+    /// and traces, and every OTLP/JSON body, by swift-protobuf.
+    ///
     /// OTLP/JSON differs from the canonical protobuf JSON mapping in one way that matters here:
     /// trace and span ids are hex strings, not base64 (OTLP specification, "JSON Protobuf Encoding").
     /// They are decoded as base64 first and then restored; see ``OTLPHexIDs``. Unknown fields are
@@ -39,7 +43,7 @@ package enum OTLPRequest: Sendable {
     package init(signal: OTLPSignal, encoding: OTLPEncoding, body: Data) throws(OTLPDecodingError) {
         do {
             switch (signal, encoding) {
-            case (.logs, .protobuf): self = .logs(try OTLPLogsRequest(serializedBytes: body))
+            case (.logs, .protobuf): self = .logs(try OTLPLogsWireDecoder.decode(body))
             case (.metrics, .protobuf): self = .metrics(try OTLPMetricsRequest(serializedBytes: body))
             case (.traces, .protobuf): self = .traces(try OTLPTraceRequest(serializedBytes: body))
             case (.logs, .json):
