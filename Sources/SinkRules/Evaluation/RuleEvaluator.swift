@@ -287,14 +287,23 @@ package struct RuleEvaluator: Sendable {
         return truth(condition, context, rule: rule) == .true
     }
 
-    private mutating func instance(_ key: String, rule: Rule, session: SessionView) -> AlertInstance {
-        instances[key] ?? AlertInstance(key: key, ruleID: rule.id, sessionID: rule.groupBy.contains(.id) ? session.session.id : nil)
+    private static func newInstance(_ key: String, rule: Rule, session: SessionView) -> AlertInstance {
+        AlertInstance(key: key, ruleID: rule.id, sessionID: rule.groupBy.contains(.id) ? session.session.id : nil)
     }
 
-    private mutating func withInstance(
-        _ key: String, default make: @autoclosure () -> AlertInstance, _ body: (inout AlertInstance) -> Void
-    ) {
+    /// Changes an instance where it lives, made first if missing. Instances are large values with a
+    /// window of buckets: copying one out, changing it and storing it back copied the buckets
+    /// (copy-on-write) and retained every field, for every event.
+    private mutating func withInstance<Result>(
+        _ key: String, default make: @autoclosure () -> AlertInstance, _ body: (inout AlertInstance) -> Result
+    ) -> Result {
         body(&instances[key, default: make()])
+    }
+
+    /// Changes an existing instance where it lives; `nil` when there is none.
+    private mutating func withExistingInstance<Result>(_ key: String, _ body: (inout AlertInstance) -> Result) -> Result? {
+        guard instances[key] != nil else { return nil }
+        return body(&instances[key]!)
     }
 
     private mutating func handle(_ event: RuleEvent, session: SessionView, now: Duration, wall: Date, into output: inout [AlertEvent]) {
@@ -307,30 +316,29 @@ package struct RuleEvaluator: Sendable {
             case .event(let trigger):
                 guard filterMatches(trigger.filter, event, context, rule: rule) else { continue }
                 let key = instanceKey(rule, session)
-                var instance = instance(key, rule: rule, session: session)
-                instance.lastEvent = event
-                let action = instance.machine.matched(at: now)
-                instances[key] = instance
+                let action = withInstance(key, default: Self.newInstance(key, rule: rule, session: session)) { instance in
+                    instance.lastEvent = event
+                    return instance.machine.matched(at: now)
+                }
                 record(action, key: key, rule: rule, now: now, wall: wall, into: &output)
             case .window(let trigger):
                 let numerator = filterMatches(trigger.filter, event, context, rule: rule)
                 let denominator = trigger.denominator.map { filterMatches($0, event, context, rule: rule) } ?? false
                 guard numerator || denominator else { continue }
                 let key = instanceKey(rule, session)
-                var instance = instance(key, rule: rule, session: session)
-                if instance.window == nil { instance.window = WindowBuckets(over: trigger.over) }
                 let value = numerator ? trigger.field.flatMap { $0.evaluate(in: context).number } : nil
-                instance.window!.add(at: now, numerator: numerator, value: value, denominator: denominator)
-                if numerator { instance.lastEvent = event }
-                instances[key] = instance
+                withInstance(key, default: Self.newInstance(key, rule: rule, session: session)) { instance in
+                    if instance.window == nil { instance.window = WindowBuckets(over: trigger.over) }
+                    instance.window!.add(at: now, numerator: numerator, value: value, denominator: denominator)
+                    if numerator { instance.lastEvent = event }
+                }
                 evaluateLevel(rule, session, now: now, wall: wall, into: &output)
             case .absence(let trigger):
                 guard filterMatches(trigger.filter, event, context, rule: rule) else { continue }
                 // Nearly every event matches the stall rule: update the instance in place rather
                 // than copying it out of the dictionary and back.
                 let key = instanceKey(rule, session)
-                let sessionID = rule.groupBy.contains(.id) ? session.session.id : nil
-                withInstance(key, default: AlertInstance(key: key, ruleID: rule.id, sessionID: sessionID)) { instance in
+                withInstance(key, default: Self.newInstance(key, rule: rule, session: session)) { instance in
                     instance.absenceLastMatch = now
                     instance.lastEvent = event
                 }
@@ -356,48 +364,59 @@ package struct RuleEvaluator: Sendable {
             condition = truth(trigger.when, context, rule: rule)
             if instances[key] == nil, condition != .true { return }
         case .window(let trigger):
-            guard var instance = instances[key], instance.window != nil else { return }
-            instance.window!.prune(at: now)
-            value = instance.window!.value(trigger.aggregate, minEvents: trigger.minEvents)
-            instances[key] = instance
+            guard instances[key]?.window != nil else { return }
+            value = withExistingInstance(key) { instance in
+                instance.window!.prune(at: now)
+                return instance.window!.value(trigger.aggregate, minEvents: trigger.minEvents)
+            } ?? nil
             condition = value == nil ? .unknown : truth(trigger.condition, ExprContext(session: session, value: value), rule: rule)
             if let resolveWhen = rule.resolveWhen {
                 resolveAllowed = resolveWhen.truth(in: ExprContext(session: session, value: value)) == .true
             }
         case .absence(let trigger):
             let guardTruth = trigger.guardExpression.map { truth($0, context, rule: rule) } ?? .true
-            var instance = instances[key]
-            if instance == nil {
+            if instances[key] == nil {
                 guard guardTruth == .true else { return }
-                instance = self.instance(key, rule: rule, session: session)
+                instances[key] = Self.newInstance(key, rule: rule, session: session)
             }
-            if guardTruth == .true {
-                if instance!.guardTrueSince == nil { instance!.guardTrueSince = now }
-            } else {
-                instance!.guardTrueSince = nil
+            let (lastMatch, guardSince) = withExistingInstance(key) { instance in
+                if guardTruth == .true {
+                    if instance.guardTrueSince == nil { instance.guardTrueSince = now }
+                } else {
+                    instance.guardTrueSince = nil
+                }
+                return (instance.absenceLastMatch, instance.guardTrueSince)
+            }!
+            // The latest of the reference points (no array: this runs for every event).
+            var reference: Duration?
+            func consider(_ candidate: Duration?) {
+                if let candidate, reference.map({ candidate > $0 }) ?? true { reference = candidate }
             }
-            let reference = [
-                instance!.absenceLastMatch, instance!.guardTrueSince, sessionSeenAt[session.session.id], loadedAt[rule.id],
-            ].compactMap { $0 }.max() ?? now
-            condition = guardTruth == .true && now - reference >= trigger.duration ? .true : .false
-            value = (now - reference).seconds
+            consider(lastMatch)
+            consider(guardSince)
+            consider(sessionSeenAt[session.session.id])
+            consider(loadedAt[rule.id])
+            let since = reference ?? now
+            condition = guardTruth == .true && now - since >= trigger.duration ? .true : .false
+            value = (now - since).seconds
             timing.forDuration = .zero
-            instances[key] = instance
         }
         if rule.resolveWhen != nil, case .state = rule.trigger {
             resolveAllowed = rule.resolveWhen!.truth(in: context) == .true
         }
-        guard var instance = instances[key] ?? (condition == .true ? self.instance(key, rule: rule, session: session) : nil) else { return }
-        if let grace = instance.restoredGraceUntil {
-            if now < grace, condition != .true {
-                instances[key] = instance
-                return
-            }
-            instance.restoredGraceUntil = nil
+        if instances[key] == nil {
+            guard condition == .true else { return }
+            instances[key] = Self.newInstance(key, rule: rule, session: session)
         }
-        if let value { instance.value = value }
-        let action = instance.machine.evaluate(condition, resolveAllowed: resolveAllowed, at: now, timing: timing)
-        instances[key] = instance
+        let evaluated = withExistingInstance(key) { instance -> AlertStateMachine.Action? in
+            if let grace = instance.restoredGraceUntil {
+                if now < grace, condition != .true { return nil }
+                instance.restoredGraceUntil = nil
+            }
+            if let value { instance.value = value }
+            return instance.machine.evaluate(condition, resolveAllowed: resolveAllowed, at: now, timing: timing)
+        }
+        guard let evaluated, let action = evaluated else { return }
         record(action, key: key, rule: rule, now: now, wall: wall, into: &output)
     }
 
