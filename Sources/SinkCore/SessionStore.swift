@@ -30,9 +30,12 @@ package protocol SessionStoreTransaction {
     func insert(_ event: SessionEvent, receivedAt: Date) throws -> StoredEvent?
     /// Creates or replaces a session.
     func save(_ session: Session) throws
+    /// Deletes a session and whatever events of it are left (retention).
+    func deleteSession(id: String) throws
 }
 
-/// How many events the store keeps.
+/// How many events the store keeps, and for how long it keeps sessions that are over: a session
+/// that ended or crashed and has been quiet for longer than ``maxAge`` is deleted.
 package struct EventRetention: Sendable, Hashable, Codable {
     /// At most this many events in all; the oldest go first.
     package var maxEvents: Int

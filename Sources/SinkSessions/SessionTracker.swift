@@ -67,6 +67,7 @@ package actor SessionTracker: EventConsumer, Service {
         metrics.describe("observatory_commit_queue_events", help: "Events waiting for a commit.")
         metrics.describe("observatory_sessions", help: "Sessions known, by status.")
         metrics.describe("observatory_events_pruned_total", help: "Events deleted by retention.")
+        metrics.describe("observatory_sessions_pruned_total", help: "Sessions deleted by retention (over and quiet past store.max_age).")
         publishSessionGauges()
     }
 
@@ -131,13 +132,28 @@ package actor SessionTracker: EventConsumer, Service {
         await notify(SessionUpdate(events: [], sessions: changed))
     }
 
-    /// Deletes events past the retention limits.
+    /// Deletes events past the retention limits, and sessions that are over (ended or crashed)
+    /// and have been quiet for longer than the retention age.
     package func enforceRetention() async {
+        let now = clock.now()
         do {
-            let pruned = try await store.enforceRetention(configuration.retention, now: clock.now())
+            let pruned = try await store.enforceRetention(configuration.retention, now: now)
             if pruned > 0 { metrics.add(Double(pruned), to: .init("observatory_events_pruned_total")) }
         } catch {
             logger.warning("retention failed", metadata: ["error": "\(error)"])
+        }
+        let oldest = now.addingTimeInterval(-configuration.retention.maxAge.seconds)
+        let expired = sessions.values.filter { $0.status.isFinal && $0.lastSeen < oldest }.map(\.id)
+        guard !expired.isEmpty else { return }
+        do {
+            try await store.write { transaction in
+                for id in expired { try transaction.deleteSession(id: id) }
+            }
+            for id in expired { sessions[id] = nil }
+            metrics.add(Double(expired.count), to: .init("observatory_sessions_pruned_total"))
+            publishSessionGauges()
+        } catch {
+            logger.warning("session retention failed", metadata: ["error": "\(error)"])
         }
     }
 

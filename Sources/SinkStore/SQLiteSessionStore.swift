@@ -257,6 +257,11 @@ package final class SQLiteSessionStore: SessionStore {
             return StoredEvent(seq: sqlite3_last_insert_rowid(db.sqliteConnection), receivedAt: receivedAt, event: event)
         }
 
+        func deleteSession(id: String) throws {
+            try db.execute(sql: "DELETE FROM events WHERE session_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
+        }
+
         /// SQLite copies the text (`SQLITE_TRANSIENT`): the Swift string's buffer does not outlive the call.
         private static func bind(_ text: String, at index: Int32, of handle: OpaquePointer) {
             var text = text

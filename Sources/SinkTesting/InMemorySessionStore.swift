@@ -87,6 +87,11 @@ package final class InMemorySessionStore: SessionStore {
         func save(_ session: Session) throws {
             draft.sessions[session.id] = session
         }
+
+        func deleteSession(id: String) throws {
+            draft.sessions[id] = nil
+            draft.events.removeAll { $0.event.sessionID == id }
+        }
     }
 }
 

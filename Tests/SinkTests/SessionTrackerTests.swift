@@ -47,6 +47,31 @@ struct SessionTrackerTests {
         #expect(store.storedSessions["s1"] == session)
     }
 
+    @Test("retention deletes sessions that are over and quiet past max_age, with their events; open and recent ones stay")
+    func sessionRetention() async throws {
+        let store = InMemorySessionStore()
+        let clock = ManualWallClock(.testEpoch)
+        let tracker = try await makeTracker(store: store, clock: clock) { $0.retention = EventRetention(maxAge: .seconds(3600)) }
+        try await consume(tracker, [
+            event(.userPrompt, session: "old-ended", key: 1), event(.sessionEnd, session: "old-ended", key: 2, at: 1),
+            event(.userPrompt, session: "old-open", key: 3),
+        ])
+        #expect(await tracker.session(id: "old-ended")?.status == .ended)
+        clock.advance(by: .seconds(1800))
+        try await consume(tracker, [
+            event(.userPrompt, session: "recent-ended", key: 4, at: 1800), event(.sessionEnd, session: "recent-ended", key: 5, at: 1801),
+        ])
+        clock.advance(by: .seconds(1900))
+        await tracker.enforceRetention()
+        #expect(await tracker.session(id: "old-ended") == nil)
+        #expect(store.storedSessions["old-ended"] == nil)
+        #expect(!store.storedEvents.contains { $0.event.sessionID == "old-ended" })
+        #expect(await tracker.session(id: "recent-ended") != nil)
+        #expect(store.storedSessions["recent-ended"] != nil)
+        // Quiet that long but not over: kept (the status machine ends it first, then retention).
+        #expect(await tracker.session(id: "old-open") != nil)
+    }
+
     @Test("batches queued during a commit go into one transaction (group commit)")
     func groupCommit() async throws {
         let store = InMemorySessionStore()
