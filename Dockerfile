@@ -4,8 +4,9 @@
 #   docker run --rm -p 127.0.0.1:4320:4320 -v observatory-data:/data observatory-sink
 #
 # Build stage: the official Swift image (the toolchain the project is built and tested with),
-# a release build with the Swift runtime and Foundation linked statically, so the runtime stage
-# needs only the C libraries below. Runtime stage: Ubuntu 24.04, the same distribution as the
+# scripts/build-release.sh: a release build with the Swift runtime and Foundation linked
+# statically (the runtime stage needs only the C libraries below), linked by lld with packed
+# relative relocations (a smaller idle RSS; see docs/benchmarks.md). Runtime stage: Ubuntu 24.04, the same distribution as the
 # build image (same glibc), a non-root user, the data directory as a volume.
 
 FROM swift:6.3.1-noble AS build
@@ -22,8 +23,9 @@ COPY Package.* ./
 RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --static-swift-stdlib --product observatory-sink \
-    && swift build -c release --static-swift-stdlib --product observatory \
+COPY scripts/build-release.sh ./scripts/
+RUN scripts/build-release.sh --product observatory-sink \
+    && scripts/build-release.sh --product observatory \
     && mkdir -p /out \
     && bin="$(swift build -c release --show-bin-path)" \
     && cp "$bin/observatory-sink" "$bin/observatory" /out/ \

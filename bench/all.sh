@@ -16,7 +16,8 @@
 #   SKIP_BUILD=1 (use the binaries already in .build-release), BUILD_TIMEOUT (s, 3600),
 #   OBSERVATORY_SINK_BIN / OBSERVATORY_BIN / RULES_BENCH_BIN (use these binaries, no build),
 #   WS_PROCS (client processes for the 100-client latency run, default 2).
-# Builds once: swift build -c release --scratch-path .build-release (gitignored; ~7 min cold on 2
+# Builds once: scripts/build-release.sh --scratch-path .build-release, the release build as shipped
+# (static Swift runtime, lld, packed relocations; gitignored; ~7 min cold on 2
 # cores, incremental after). Python: bench/.venv (created here: rotel, opentelemetry-proto) for the
 # ingest section; the e2e venv .venv (tests/e2e/requirements.txt) for push. Tools: wrk, nginx, curl.
 # Exit status: 0 when every section ran (targets missed are reported, not an error), 1 otherwise.
@@ -64,9 +65,9 @@ say "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' 
 BIN_DIR="$REPO/.build-release/release"
 if [ -z "${SKIP_BUILD:-}" ] && [ -z "${OBSERVATORY_SINK_BIN:-}" ]; then
   command -v swift >/dev/null 2>&1 || die "swift not found (or set OBSERVATORY_SINK_BIN, OBSERVATORY_BIN, RULES_BENCH_BIN)"
-  say "building: swift build -c release --scratch-path .build-release (log: $OUT/build.log)"
+  say "building: scripts/build-release.sh --scratch-path .build-release (log: $OUT/build.log)"
   t0=$(date +%s)
-  timeout "${BUILD_TIMEOUT:-3600}" swift build -c release --scratch-path .build-release >"$OUT/build.log" 2>&1 \
+  timeout "${BUILD_TIMEOUT:-3600}" "$REPO/scripts/build-release.sh" --scratch-path .build-release >"$OUT/build.log" 2>&1 \
     || { tail -20 "$OUT/build.log" >&2; die "release build failed or timed out"; }
   BIN_DIR=$(timeout 600 swift build -c release --scratch-path .build-release --show-bin-path) || die "--show-bin-path failed"
   say "built in $(( $(date +%s) - t0 )) s"

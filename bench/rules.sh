@@ -26,7 +26,7 @@ fi
 bin="${RULES_BENCH_BIN:-}"
 if [[ -z "$bin" ]]; then
     echo "building RulesBench (release, --scratch-path $scratch) ..." >&2
-    timeout "${BUILD_TIMEOUT:-3600}" swift build -c release --scratch-path "$scratch" --product RulesBench >&2
+    timeout "${BUILD_TIMEOUT:-3600}" scripts/build-release.sh --scratch-path "$scratch" --product RulesBench >&2
     bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/RulesBench"
 fi
 [[ -x "$bin" ]] || { echo "bench/rules.sh: no benchmark binary at $bin" >&2; exit 1; }

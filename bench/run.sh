@@ -74,8 +74,8 @@ if [ -n "${OBSERVATORY_SINK_BIN:-}" ]; then
   [ -x "$SINK_BIN" ] || die "OBSERVATORY_SINK_BIN=$SINK_BIN is not an executable"
 else
   command -v swift >/dev/null 2>&1 || die "swift not found: install a Swift 6.1+ toolchain, or set OBSERVATORY_SINK_BIN"
-  say "building: swift build -c release --product observatory-sink (timeout ${BUILD_TIMEOUT}s)"
-  (cd "$REPO" && timeout "$BUILD_TIMEOUT" swift build -c release --product observatory-sink) \
+  say "building: scripts/build-release.sh --product observatory-sink (timeout ${BUILD_TIMEOUT}s)"
+  (cd "$REPO" && timeout "$BUILD_TIMEOUT" scripts/build-release.sh --product observatory-sink) \
     || die "release build failed or timed out"
   BIN_DIR=$(cd "$REPO" && timeout 600 swift build -c release --show-bin-path) || die "swift build --show-bin-path failed"
   SINK_BIN="$BIN_DIR/observatory-sink"
