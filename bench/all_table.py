@@ -144,7 +144,7 @@ def main() -> int:
         if r:
             i = r["idle"]
             rows.append(("RSS idle", "VmRSS after start", "%.1f MB" % i["rss_mb"], "anon %.1f + file %.1f" % (i["anon_mb"], i["file_mb"]),
-                         "< 40 MB (issue 1)", verdict(i["rss_mb"] < 40)))
+                         "< 40 MB (issue 2)", verdict(i["rss_mb"] < 40)))
             for n, s in sorted(r.get("sessions", {}).items(), key=lambda kv: int(kv[0])):
                 target = "< 150 MB" if int(n) >= 10000 else "-"
                 rows.append(("RSS %s sessions" % fmt(int(n)), "VmRSS, settled", "%.1f MB" % s["rss_mb"],

@@ -6,20 +6,8 @@ import Testing
 
 @Suite("Session state coding")
 struct SessionStateCodingTests {
-    /// A small seeded generator (SplitMix64), so every run checks the same sessions.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// A session shaped by `count` random events of every kind, source and fact.
-    static func randomSession(_ generator: inout SeededGenerator, index: Int, events count: Int) -> Session {
+    static func randomSession(_ generator: inout SplitMix64, index: Int, events count: Int) -> Session {
         let epoch = Date(timeIntervalSince1970: 1_790_000_000)
         let agent = AgentKind.allCases.randomElement(using: &generator)!
         var session = Session(id: "session-\(index)-é✓", agent: agent, firstSeen: epoch.addingTimeInterval(Double(index)))
@@ -52,7 +40,7 @@ struct SessionStateCodingTests {
 
     @Test("every session survives the binary round trip exactly")
     func roundTrip() throws {
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(seed: 42)
         for index in 0..<300 {
             let session = Self.randomSession(&generator, index: index, events: index % 40)
             let bytes = session.binaryState
@@ -65,7 +53,7 @@ struct SessionStateCodingTests {
 
     @Test("truncated or corrupted state is an error, never a crash")
     func malformed() throws {
-        var generator = SeededGenerator(state: 7)
+        var generator = SplitMix64(seed: 7)
         let session = Self.randomSession(&generator, index: 1, events: 60)
         let bytes = session.binaryState
         for length in 0..<bytes.count {
@@ -86,12 +74,11 @@ struct SessionStateCodingTests {
 
     @Test("sessions saved as JSON by an earlier version load, and are rewritten in the binary form")
     func legacyJSONRows() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("obs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("db.sqlite").path
         _ = try SQLiteSessionStore(path: path)
-        var generator = SeededGenerator(state: 3)
+        var generator = SplitMix64(seed: 3)
         let sessions = (0..<20).map { Self.randomSession(&generator, index: $0, events: 12) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -119,8 +106,7 @@ struct SessionStateCodingTests {
 
     @Test("a database from before the time-ordered dedup index is migrated, and dedup still holds")
     func dedupIndexMigration() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("obs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("db.sqlite").path
         let event = SessionEvent(
