@@ -172,6 +172,7 @@ package struct Sink: Sendable {
                     // Stops after the tracker, so the commits it flushes are still evaluated.
                     .init(service: rules, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: tracker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: IdleMemoryTrimmer(metrics: metrics, interval: .seconds(10), logger: logger.with(component: "memory"))),
                     .init(service: apiApp, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: ingestApp, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
