@@ -1,3 +1,5 @@
+import ObservatoryControl
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -6,7 +8,8 @@ import Musl
 import Darwin
 #endif
 
-/// Small file helpers on the C library (this module does without Foundation, see ``SHA256``).
+/// The token file's reads and writes, with ``TokenFileError``s that say what failed (this module
+/// does without Foundation, see ``SHA256``; the plain helpers are ``POSIXFile``'s).
 enum POSIXFiles {
     /// The whole file, `nil` if it does not exist; throws the errno text for other failures.
     static func contents(of path: String, limit: Int = 16 * 1024 * 1024) throws(TokenFileError) -> [UInt8]? {
@@ -16,19 +19,10 @@ enum POSIXFiles {
             throw TokenFileError("cannot read \(path): \(errnoText())")
         }
         defer { close(fd) }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw TokenFileError("cannot read \(path): \(errnoText())")
-            }
-            if count == 0 { break }
-            out += buffer[0..<count]
-            if out.count > limit { throw TokenFileError("\(path) is larger than \(limit) bytes") }
-        }
-        return out
+        var info = stat()
+        if fstat(fd, &info) == 0, Int(info.st_size) > limit { throw TokenFileError("\(path) is larger than \(limit) bytes") }
+        guard let bytes = POSIXFile.readAll(fd) else { throw TokenFileError("cannot read \(path): \(errnoText())") }
+        return bytes
     }
 
     /// Writes `bytes` to `path` with mode 0600 through a temporary file and a rename, fsynced.
@@ -49,10 +43,5 @@ enum POSIXFiles {
 
     static func errnoText() -> String {
         String(cString: strerror(errno))
-    }
-
-    static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 }

@@ -103,7 +103,7 @@ package struct TokenFile: Sendable {
     }
 
     private func update(_ change: (inout [AccessToken]) throws(TokenFileError) -> Void) throws(TokenFileError) {
-        let directory = POSIXFiles.directory(of: path)
+        let directory = POSIXFile.directory(of: path)
         guard ControlPaths.makePrivateDirectory(directory) else {
             throw TokenFileError("cannot create \(directory): \(POSIXFiles.errnoText())")
         }

@@ -27,11 +27,7 @@ package enum ControlPaths {
     /// even if it existed, when it belongs to this user.
     @discardableResult
     package static func makePrivateDirectory(_ path: String) -> Bool {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, 0o700) != 0 && errno != EEXIST { return false }
-        }
+        guard POSIXFile.makeDirectories(path, mode: 0o700) else { return false }
         var st = stat()
         guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return false }
         if st.st_uid == getuid(), st.st_mode & 0o777 != 0o700 { chmod(path, 0o700) }

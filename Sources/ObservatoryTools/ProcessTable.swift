@@ -1,3 +1,5 @@
+import ObservatoryControl
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
