@@ -17,6 +17,11 @@ struct IdleMemoryTrimmer: Service {
 
     func run() async throws {
         metrics.describe("observatory_memory_trims_total", help: "Times freed memory was given back to the system after ingest went quiet.")
+        guard let trim = Self.mallocTrim else {
+            // Nothing to call on this C library: stay until shutdown, as every service does.
+            try await gracefulShutdown()
+            return
+        }
         var policy = IdleTrimPolicy()
         _ = policy.observe(workDone: workDone)
         while !Task.isShuttingDownGracefully {
@@ -26,7 +31,6 @@ struct IdleMemoryTrimmer: Service {
                 return
             }
             guard policy.observe(workDone: workDone) else { continue }
-            guard let trim = Self.mallocTrim else { return }
             _ = trim(0)
             metrics.add(to: .init("observatory_memory_trims_total"))
             logger.debug("gave freed memory back to the system")
@@ -34,7 +38,7 @@ struct IdleMemoryTrimmer: Service {
     }
 
     /// glibc's `int malloc_trim(size_t pad)` (in `<malloc.h>`, which Swift's Glibc module does not
-    /// export); `nil` on a C library without it, and then the trimmer stops.
+    /// export); `nil` on a C library without it, and then the trimmer does nothing.
     private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
         #if canImport(Glibc)
         guard let symbol = dlsym(nil, "malloc_trim") else { return nil }

@@ -129,7 +129,7 @@ package struct JSONText {
     }
 
     /// RFC 8259 §7 string escaping, into UTF-8 bytes.
-    package static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
+    private static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
@@ -155,14 +155,6 @@ package struct JSONText {
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart...]))
         }
         bytes.append(UInt8(ascii: "\""))
-    }
-
-    /// RFC 8259 §7 string escaping, appended to a `String`.
-    package static func appendQuoted(_ value: String, to text: inout String) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(value.utf8.count + 2)
-        appendQuoted(value, to: &bytes)
-        text.append(String(decoding: bytes, as: UTF8.self))
     }
 }
 

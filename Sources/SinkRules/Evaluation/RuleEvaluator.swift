@@ -86,12 +86,12 @@ package struct RuleEvaluator: Sendable {
         }
         for stored in update.events {
             // Most events concern no rule: skip them before making their rule view.
-            guard ruleSet.byKind[stored.event.kind.rawValue] != nil, let session = view(stored.event.sessionID) else { continue }
-            handle(RuleEvent(stored.event), session: session, now: now, wall: wall, into: &output)
+            guard let rules = ruleSet.byKind[stored.event.kind.rawValue], let session = view(stored.event.sessionID) else { continue }
+            handle(RuleEvent(stored.event), rules: rules, session: session, now: now, wall: wall, into: &output)
         }
         for event in statusChanges {
-            guard let session = view(event.sessionID) else { continue }
-            handle(event, session: session, now: now, wall: wall, into: &output)
+            guard let rules = ruleSet.byKind[event.kind], let session = view(event.sessionID) else { continue }
+            handle(event, rules: rules, session: session, now: now, wall: wall, into: &output)
         }
         for id in touched {
             guard let session = view(id) else { continue }
@@ -306,8 +306,10 @@ package struct RuleEvaluator: Sendable {
         return body(&instances[key]!)
     }
 
-    private mutating func handle(_ event: RuleEvent, session: SessionView, now: Duration, wall: Date, into output: inout [AlertEvent]) {
-        guard let indexes = ruleSet.byKind[event.kind] else { return }
+    /// Applies one event to `rules` (the indexes of the rules that consume its kind).
+    private mutating func handle(
+        _ event: RuleEvent, rules indexes: [Int], session: SessionView, now: Duration, wall: Date, into output: inout [AlertEvent]
+    ) {
         let context = ExprContext(session: session, event: event)
         for index in indexes {
             let rule = ruleSet.rules[index]
