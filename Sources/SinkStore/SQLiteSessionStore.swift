@@ -23,28 +23,31 @@ package final class SQLiteSessionStore: SessionStore {
     private let decoder = JSONDecoder()
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    package init(path: String, synchronous: Synchronous = .normal) throws {
+    package init(path: String, synchronous: Synchronous = .normal, checkpoints: WALCheckpointer.Policy = .init()) throws {
+        let checkpointer = WALCheckpointer(path: path, synchronous: synchronous.rawValue.uppercased(), policy: checkpoints)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
             if !db.configuration.readonly {
                 // The writer keeps the hot pages of the indexes in its own cache (16 MiB, filled only
-                // as pages are used) instead of reading them back from the kernel for every commit,
-                // and checkpoints the WAL every ~16 MiB: pages written by many commits in between
-                // (index edges, session rows) are copied into the database once, not once per 4 MiB.
+                // as pages are used) instead of reading them back from the kernel for every commit.
                 try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.autocheckpointPages)")
+                // Checkpoints run beside the writer, not on it (WALCheckpointer). The configuration
+                // keeps the checkpointer alive as long as the pool and its writer.
+                checkpointer.install(onWriter: db.sqliteConnection!)
             }
         }
         configuration.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: configuration)
+        self.checkpointer = checkpointer
         try Self.migrator.migrate(pool)
     }
 
+    /// Moves the WAL into the database beside the writer.
+    package let checkpointer: WALCheckpointer
+
     /// The writer's page cache, KiB.
     static let writerCacheKiB = 16 * 1024
-    /// WAL pages (4 KiB) before a commit checkpoints them into the database.
-    static let autocheckpointPages = 4000
 
     private static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
