@@ -2,14 +2,69 @@ import SinkCore
 
 /// A record's attributes, looked up by any of several names: agents rename attributes across
 /// versions (`tool` → `tool_name`), so every lookup lists the names it tolerates, newest first.
+///
+/// Kept in two parts, split once as the record is read: what the event stores (``stored``) and
+/// the few attributes every record repeats (``Attributes/isRepeated(_:)``: `session.id`,
+/// `user.id`, ...), which are looked up but not stored. The split spares each record a copy of
+/// its attributes and a dozen removals from it.
 struct Attributes {
-    var values: [String: AttributeValue]
+    /// Every attribute except the repeated ones: what the event stores.
+    private(set) var stored: [String: AttributeValue]
+    /// The repeated attributes present (a handful at most), in the record's order.
+    private(set) var repeated: [(key: String, value: AttributeValue)]
 
-    subscript(_ key: String) -> AttributeValue? { values[key] }
+    init() {
+        stored = [:]
+        repeated = []
+    }
+
+    init(values: [String: AttributeValue]) {
+        self.init()
+        stored.reserveCapacity(values.count)
+        for (key, value) in values { set(key, value) }
+    }
+
+    /// Adds an attribute; a key seen before takes the new value.
+    mutating func set(_ key: String, _ value: AttributeValue) {
+        if Self.isRepeated(key) {
+            if let index = repeated.firstIndex(where: { $0.key == key }) {
+                repeated[index].value = value
+            } else {
+                repeated.append((key, value))
+            }
+        } else {
+            stored[key] = value
+        }
+    }
+
+    /// Hands over ``stored`` (leaving it empty) so the caller can add to it without a copy.
+    mutating func takeStored() -> [String: AttributeValue] {
+        let taken = stored
+        stored = [:]
+        return taken
+    }
+
+    mutating func reserveCapacity(_ count: Int) {
+        stored.reserveCapacity(count)
+    }
+
+    /// All attributes, stored and repeated, as one dictionary.
+    var values: [String: AttributeValue] {
+        var all = stored
+        for (key, value) in repeated { all[key] = value }
+        return all
+    }
+
+    subscript(_ key: String) -> AttributeValue? {
+        if Self.isRepeated(key) {
+            return repeated.first { $0.key == key }?.value
+        }
+        return stored[key]
+    }
 
     func string(_ keys: String...) -> String? {
         for key in keys {
-            if let value = values[key] {
+            if let value = self[key] {
                 let text = value.text
                 if !text.isEmpty { return text }
             }
@@ -19,26 +74,52 @@ struct Attributes {
 
     func number(_ keys: String...) -> Double? {
         for key in keys {
-            if let number = values[key]?.number { return number }
+            if let number = self[key]?.number { return number }
         }
         return nil
     }
 
     func integer(_ keys: String...) -> Int? {
         for key in keys {
-            if let number = values[key]?.number, let int = Int(exactly: number.rounded()) { return int }
+            if let number = self[key]?.number, let int = Int(exactly: number.rounded()) { return int }
         }
         return nil
     }
 
     func bool(_ keys: String...) -> Bool? {
         for key in keys {
-            if let bool = values[key]?.bool { return bool }
+            if let bool = self[key]?.bool { return bool }
         }
         return nil
     }
 
     func has(prefix: String) -> Bool {
-        values.keys.contains { $0.hasPrefix(prefix) }
+        stored.keys.contains { $0.hasPrefix(prefix) } || repeated.contains { $0.key.hasPrefix(prefix) }
+    }
+
+    /// Attributes every Claude Code / Codex / Gemini record repeats; they say nothing about the
+    /// event itself, so they are not stored with every event.
+    static let repeatedKeys: Set<String> = [
+        "session.id", "conversation.id", "event.name", "event.timestamp",
+        "user.account_uuid", "user.account_id", "user.id", "user.email", "organization.id",
+        "terminal.type", "app.version", "installation.id", "auth_mode", "originator", "slug",
+    ]
+
+    /// Whether `key` is one of ``repeatedKeys``, without hashing it: by its length, then by
+    /// comparison with the few keys of that length. This runs for every attribute of every record.
+    static func isRepeated(_ key: String) -> Bool {
+        switch key.utf8.count {
+        case 4: key == "slug"
+        case 7: key == "user.id"
+        case 9: key == "auth_mode"
+        case 10: key == "session.id" || key == "event.name" || key == "user.email" || key == "originator"
+        case 11: key == "app.version"
+        case 13: key == "terminal.type"
+        case 15:
+            key == "conversation.id" || key == "event.timestamp" || key == "user.account_id" || key == "organization.id"
+                || key == "installation.id"
+        case 17: key == "user.account_uuid"
+        default: false
+        }
     }
 }

@@ -16,11 +16,7 @@ package struct Normalizer: Sendable {
 
     /// Attributes every Claude Code / Codex / Gemini record repeats; they say nothing about the
     /// event itself, so they are not stored with every event.
-    static let repeatedAttributes: Set<String> = [
-        "session.id", "conversation.id", "event.name", "event.timestamp",
-        "user.account_uuid", "user.account_id", "user.id", "user.email", "organization.id",
-        "terminal.type", "app.version", "installation.id", "auth_mode", "originator", "slug",
-    ]
+    static var repeatedAttributes: Set<String> { Attributes.repeatedKeys }
 
     private let configuration: Configuration
 
@@ -77,7 +73,7 @@ package struct Normalizer: Sendable {
         if !record.spanID.isEmpty, record.spanID.count != 8 {
             return batch.reject("log record span_id must be 8 bytes, got \(record.spanID.count)")
         }
-        let attributes = flatten(record.attributes)
+        var attributes = flatten(record.attributes)
         let bodyText = record.body.text
         let name = Self.eventName(eventNameField: record.eventName, body: bodyText, attributes: attributes)
         let agent = Self.agent(eventName: name, scope: scope, resource: resource, attributes: attributes)
@@ -111,7 +107,7 @@ package struct Normalizer: Sendable {
             hasher.combine(pair.value.text ?? "")
         }
 
-        var stored = stripRepeated(attributes.values)
+        var stored = attributes.takeStored()
         if let bodyText, bodyText != name { stored["body"] = .string(bodyText.truncated(toUTF8Length: configuration.maxAttributeLength)) }
         if !record.severityText.isEmpty { stored["severity"] = .string(record.severityText) }
         batch.events.append(
@@ -138,7 +134,7 @@ package struct Normalizer: Sendable {
     private func normalize(
         _ metric: OTLPMetric, scope: String, resource: ResourceContext, receivedAt: Date, into batch: inout NormalizedBatch
     ) {
-        let agent = Self.agent(eventName: metric.name, scope: scope, resource: resource, attributes: Attributes(values: [:]))
+        let agent = Self.agent(eventName: metric.name, scope: scope, resource: resource, attributes: Attributes())
         let adapter = Self.adapter(for: agent)
         switch metric.data {
         case .sum(let sum):
@@ -180,7 +176,7 @@ package struct Normalizer: Sendable {
         temporality: MetricSample.Temporality, metric: OTLPMetric, agent: AgentKind, adapter: any AgentAdapter.Type,
         resource: ResourceContext, receivedAt: Date, into batch: inout NormalizedBatch
     ) {
-        let attributes = flatten(pointAttributes)
+        var attributes = flatten(pointAttributes)
         let sessionID = resource.sessionID(attributes, agent: agent)
         var series = FNV1a()
         series.combine(sessionID)
@@ -199,7 +195,7 @@ package struct Normalizer: Sendable {
             metric: MetricSample(meaning: meaning, temporality: temporality, value: value, seriesKey: series.value))
         facts.model = attributes.string("model", "gen_ai.request.model")
         complete(&facts, attributes: attributes, resource: resource)
-        var stored = stripRepeated(attributes.values)
+        var stored = attributes.takeStored()
         stored["value"] = .double(value)
         if !metric.unit.isEmpty { stored["unit"] = .string(metric.unit) }
         batch.events.append(
@@ -240,7 +236,7 @@ package struct Normalizer: Sendable {
         hasher.combine(span.startTimeUnixNano)
         hasher.combine(span.endTimeUnixNano)
 
-        var stored = stripRepeated(attributes.values)
+        var stored = attributes.stored  // the span events below still read all attributes
         stored["trace_id"] = .string(span.traceID.hexString)
         stored["span_id"] = .string(span.spanID.hexString)
         if !span.parentSpanID.isEmpty { stored["parent_span_id"] = .string(span.parentSpanID.hexString) }
@@ -267,26 +263,19 @@ package struct Normalizer: Sendable {
                     kind: eventMapping.kind, name: spanEvent.name, source: .traces,
                     time: Self.date(nanos: spanEvent.timeUnixNano, fallback: receivedAt), dedupKey: eventHasher.value,
                     dedupTime: spanEvent.timeUnixNano,
-                    facts: eventMapping.facts, attributes: stripRepeated(flatten(spanEvent.attributes).values)))
+                    facts: eventMapping.facts, attributes: flatten(spanEvent.attributes).stored))
         }
     }
 
     // MARK: Helpers
 
     private func flatten(_ pairs: [OTLPKeyValue]) -> Attributes {
-        var values: [String: AttributeValue] = [:]
-        values.reserveCapacity(pairs.count)
+        var attributes = Attributes()
+        attributes.reserveCapacity(pairs.count)
         for pair in pairs {
-            if let value = pair.value.flattened(maxLength: configuration.maxAttributeLength) { values[pair.key] = value }
+            if let value = pair.value.flattened(maxLength: configuration.maxAttributeLength) { attributes.set(pair.key, value) }
         }
-        return Attributes(values: values)
-    }
-
-    private func stripRepeated(_ values: [String: AttributeValue]) -> [String: AttributeValue] {
-        // Removing the few repeated keys from a copy is cheaper than filtering into a new dictionary.
-        var stored = values
-        for key in Self.repeatedAttributes { stored.removeValue(forKey: key) }
-        return stored
+        return attributes
     }
 
     /// Facts every adapter shares: the session's name and working directory when the wrapper or
