@@ -113,3 +113,29 @@ struct ExpressionTests {
         #expect(Self.error("1 in [" + (0..<64).map(String.init).joined(separator: ",") + "]") == nil)
     }
 }
+
+@Suite("RuleEvent: the facts laid over the attributes")
+struct RuleEventOverlayTests {
+    @Test("one attribute looked up equals the same key of the whole map, for every fact and for plain attributes")
+    func attributeMatchesAttrs() {
+        let facts = EventFacts(
+            model: "m", toolName: "Bash", success: false, durationMs: 12.5, costUSD: 0.25, inputTokens: 1e300, outputTokens: 42,
+            error: "boom", statusCode: 529, exitCode: 1, exitSignal: 9,
+            metric: MetricSample(meaning: .costUSD, temporality: .delta, value: 3, seriesKey: 1), stopRequested: true)
+        let event = SessionEvent(
+            sessionID: "s1", agent: .claudeCode, kind: .toolResult, name: "claude_code.tool_result", source: .logs,
+            time: Date(timeIntervalSince1970: 1), dedupKey: 1, facts: facts,
+            attributes: ["tool_name": .string("Edit"), "custom": .int(3), "model": .string("attribute model")])
+        let ruleEvent = RuleEvent(event)
+        let attrs = ruleEvent.attrs
+        for key in RuleEvent.factKeys + ["custom", "missing"] {
+            #expect(ruleEvent.attribute(key) == attrs[key], "\(key)")
+        }
+        #expect(attrs["tool_name"] == .string("Bash"))
+        #expect(attrs["input_tokens"] == .double(1e300))
+        #expect(attrs["output_tokens"] == .int(42))
+        #expect(attrs["value"] == .double(3))
+        #expect(attrs["custom"] == .int(3))
+        #expect(attrs.count == RuleEvent.factKeys.count + 1)
+    }
+}

@@ -52,6 +52,28 @@ struct EvaluatorHarness {
         record(evaluator.apply(SessionUpdate(events: [StoredEvent(seq: sequence, receivedAt: wall, event: event)], sessions: [state]), at: now, wall: wall))
     }
 
+    /// Several events applied as one commit (one update), the way the tracker hands them over.
+    mutating func commit(_ events: [(kind: EventKind, session: String, attributes: [String: AttributeValue])]) {
+        var stored: [StoredEvent] = []
+        var changed: [String] = []
+        for (kind, session, attributes) in events {
+            var state = sessions[session] ?? {
+                var new = Session(id: session, agent: .claudeCode, firstSeen: wall)
+                new.name = "agent-\(session)"
+                return new
+            }()
+            let event = SessionEvent(
+                sessionID: session, agent: .claudeCode, kind: kind, name: "test.\(kind.rawValue)", source: .logs, time: wall,
+                dedupKey: UInt64(sequence), attributes: attributes)
+            state.apply(event, receivedAt: wall)
+            sessions[session] = state
+            sequence += 1
+            stored.append(StoredEvent(seq: sequence, receivedAt: wall, event: event))
+            if !changed.contains(session) { changed.append(session) }
+        }
+        record(evaluator.apply(SessionUpdate(events: stored, sessions: changed.map { sessions[$0]! }), at: now, wall: wall))
+    }
+
     /// Advances both clocks, ticking every second on the way.
     mutating func advance(to seconds: Int, wallJump: TimeInterval = 0) {
         wall += wallJump
@@ -401,5 +423,44 @@ struct FlappingTests {
         h.advance(to: 19 * 30 + 15 * 60 + 1)
         #expect(h.sent.count == duringFlapping + 1)
         #expect(h.sent.last?.hasSuffix("flappy firing") == true)
+    }
+
+    @Test("absence without where: a commit of many events ends as if each event came alone (only the last per session counts)")
+    func absenceLastMatchPerCommit() throws {
+        let yaml = """
+            version: 1
+            rules:
+              - id: quiet
+                absence:
+                  kind: [tool_result, user_prompt]
+                  for: 120s
+                notify: { title: "{{ session.name }} quiet after {{ event.attrs.marker }}", send_resolved: true }
+            """
+        let kinds: [EventKind] = [.toolResult, .userPrompt, .apiRequest, .toolDecision]
+        var events: [(kind: EventKind, session: String, attributes: [String: AttributeValue])] = []
+        for index in 0..<300 {
+            // A scrambled but fixed order of kinds and sessions.
+            let kind = kinds[(index * 7919 + index / 3) % kinds.count]
+            let session = "s\((index * 104_729 + index / 7) % 5)"
+            events.append((kind, session, ["marker": .string("m\(index)")]))
+        }
+        var oneByOne = try EvaluatorHarness(yaml)
+        var together = try EvaluatorHarness(yaml)
+        oneByOne.advance(to: 10)
+        together.advance(to: 10)
+        for event in events { oneByOne.commit([event]) }
+        together.commit(events)
+        oneByOne.advance(to: 200)
+        together.advance(to: 200)
+
+        #expect(together.sent.count == 5)
+        #expect(together.sent == oneByOne.sent)
+        let titlesTogether: [String] = together.notifications.compactMap { $0.notification?.title }.sorted()
+        let titlesOneByOne: [String] = oneByOne.notifications.compactMap { $0.notification?.title }.sorted()
+        #expect(titlesTogether == titlesOneByOne)
+        for session in (0..<5).map({ "s\($0)" }) {
+            let last = events.lastIndex { $0.session == session && ($0.kind == .toolResult || $0.kind == .userPrompt) }!
+            #expect(titlesTogether.contains("agent-\(session) quiet after m\(last)"))
+        }
     }
 }

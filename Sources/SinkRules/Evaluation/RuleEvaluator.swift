@@ -86,8 +86,13 @@ package struct RuleEvaluator: Sendable {
         }
         for stored in update.events {
             // Most events concern no rule: skip them before making their rule view.
-            guard let rules = ruleSet.byKind[stored.event.kind.rawValue], let session = view(stored.event.sessionID) else { continue }
+            guard let rules = ruleSet.eachEventByKind[stored.event.kind.rawValue], let session = view(stored.event.sessionID) else {
+                continue
+            }
             handle(RuleEvent(stored.event), rules: rules, session: session, now: now, wall: wall, into: &output)
+        }
+        for index in ruleSet.lastMatchRules {
+            applyLastMatches(of: index, update.events, sessionCount: update.sessions.count, now: now, wall: wall)
         }
         for event in statusChanges {
             guard let rules = ruleSet.byKind[event.kind], let session = view(event.sessionID) else { continue }
@@ -346,6 +351,31 @@ package struct RuleEvaluator: Sendable {
                 }
             case .state:
                 continue
+            }
+        }
+    }
+
+    /// An absence rule without `where` (``RuleSet/lastMatchRules``) for a commit's events: each
+    /// matching event would set the same two fields of its session's instance (when, and which
+    /// event), so only the last one per session is applied, found by walking the events backwards.
+    /// The same end state as handling every event in order (nothing reads those fields in between);
+    /// the stall rule matches nearly every event.
+    private mutating func applyLastMatches(
+        of index: Int, _ events: [StoredEvent], sessionCount: Int, now: Duration, wall: Date
+    ) {
+        let rule = ruleSet.rules[index]
+        guard case .absence(let trigger) = rule.trigger else { return }
+        var settled: Set<String> = []
+        for stored in events.reversed() where settled.count < sessionCount {
+            let event = stored.event
+            guard trigger.filter.kinds.contains(event.kind.rawValue), settled.insert(event.sessionID).inserted,
+                let session = sessions[event.sessionID].map({ SessionView($0, now: wall) }), passesMatch(rule, session.session)
+            else { continue }
+            let ruleEvent = RuleEvent(event)
+            let key = instanceKey(rule, session)
+            withInstance(key, default: Self.newInstance(key, rule: rule, session: session)) { instance in
+                instance.absenceLastMatch = now
+                instance.lastEvent = ruleEvent
             }
         }
     }

@@ -22,7 +22,7 @@ enum ExprEvaluator {
             case .attrs: return .map(event.attrs)
             }
         case .attribute(let key):
-            return context.event?.attrs[key].map(ExprValue.init) ?? .unknown
+            return context.event?.attribute(key).map(ExprValue.init) ?? .unknown
         case .value:
             return context.value.map(ExprValue.double) ?? .unknown
         case .list(let items):

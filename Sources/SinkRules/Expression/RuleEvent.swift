@@ -17,7 +17,10 @@ package struct RuleEvent: Sendable, Hashable {
     package var source: String
     /// The agent's timestamp: display only; timing uses receive order and the monotonic clock.
     package var time: Date
-    package var attrs: [String: AttributeValue]
+    /// The record's attributes, without the facts overlay.
+    private var base: [String: AttributeValue]
+    /// The normalized facts laid over ``base`` under snake_case names (``factKeys``).
+    private var facts: EventFacts?
 
     package init(sessionID: String, kind: String, name: String, agent: String, source: String, time: Date, attrs: [String: AttributeValue]) {
         self.sessionID = sessionID
@@ -26,32 +29,72 @@ package struct RuleEvent: Sendable, Hashable {
         self.agent = agent
         self.source = source
         self.time = time
-        self.attrs = attrs
+        self.base = attrs
+        self.facts = nil
     }
 
+    /// The rules' view of a stored event. Cheap: the attributes are shared with the event, and
+    /// the facts are laid over them only when a rule reads one (nearly every event reaches the
+    /// stall rule, which reads none).
     package init(_ event: SessionEvent) {
-        var attrs = event.attributes
-        let facts = event.facts
-        func put(_ key: String, _ value: AttributeValue?) {
-            if let value { attrs[key] = value }
-        }
-        put("model", facts.model.map(AttributeValue.string))
-        put("tool_name", facts.toolName.map(AttributeValue.string))
-        put("success", facts.success.map(AttributeValue.bool))
-        put("duration_ms", facts.durationMs.map(AttributeValue.double))
-        put("cost_usd", facts.costUSD.map(AttributeValue.double))
-        // A count beyond Int64 (a record claiming 1e300 tokens) stays a double: Int64(1e300) traps.
-        put("input_tokens", facts.inputTokens.map { Int64(exactly: $0.rounded(.towardZero)).map(AttributeValue.int) ?? .double($0) })
-        put("output_tokens", facts.outputTokens.map { Int64(exactly: $0.rounded(.towardZero)).map(AttributeValue.int) ?? .double($0) })
-        put("error", facts.error.map(AttributeValue.string))
-        put("status_code", facts.statusCode.map { .int(Int64($0)) })
-        put("exit_code", facts.exitCode.map { .int(Int64($0)) })
-        put("exit_signal", facts.exitSignal.map { .int(Int64($0)) })
-        put("stop_requested", facts.stopRequested.map(AttributeValue.bool))
-        if let metric = facts.metric { put("value", .double(metric.value)) }
         self.init(
             sessionID: event.sessionID, kind: event.kind.rawValue, name: event.name, agent: event.agent.rawValue,
-            source: event.source.rawValue, time: event.time, attrs: attrs)
+            source: event.source.rawValue, time: event.time, attrs: event.attributes)
+        facts = event.facts
+    }
+
+    /// The attributes with the facts laid over them: `event.attrs` of a rule.
+    package var attrs: [String: AttributeValue] {
+        guard let facts else { return base }
+        var all = base
+        for key in Self.factKeys {
+            if let value = Self.fact(key, of: facts) { all[key] = value }
+        }
+        return all
+    }
+
+    /// One attribute of ``attrs`` (`event.attrs.cost_usd`), without building the whole map.
+    package func attribute(_ key: String) -> AttributeValue? {
+        if let facts, let value = Self.fact(key, of: facts) { return value }
+        return base[key]
+    }
+
+    /// The names under which facts appear in ``attrs``.
+    package static let factKeys = [
+        "model", "tool_name", "success", "duration_ms", "cost_usd", "input_tokens", "output_tokens", "error",
+        "status_code", "exit_code", "exit_signal", "stop_requested", "value",
+    ]
+
+    private static func fact(_ key: String, of facts: EventFacts) -> AttributeValue? {
+        switch key {
+        case "model": facts.model.map(AttributeValue.string)
+        case "tool_name": facts.toolName.map(AttributeValue.string)
+        case "success": facts.success.map(AttributeValue.bool)
+        case "duration_ms": facts.durationMs.map(AttributeValue.double)
+        case "cost_usd": facts.costUSD.map(AttributeValue.double)
+        // A count beyond Int64 (a record claiming 1e300 tokens) stays a double: Int64(1e300) traps.
+        case "input_tokens": facts.inputTokens.map { Int64(exactly: $0.rounded(.towardZero)).map(AttributeValue.int) ?? .double($0) }
+        case "output_tokens": facts.outputTokens.map { Int64(exactly: $0.rounded(.towardZero)).map(AttributeValue.int) ?? .double($0) }
+        case "error": facts.error.map(AttributeValue.string)
+        case "status_code": facts.statusCode.map { .int(Int64($0)) }
+        case "exit_code": facts.exitCode.map { .int(Int64($0)) }
+        case "exit_signal": facts.exitSignal.map { .int(Int64($0)) }
+        case "stop_requested": facts.stopRequested.map(AttributeValue.bool)
+        case "value": facts.metric.map { .double($0.value) }
+        default: nil
+        }
+    }
+
+    package static func == (lhs: RuleEvent, rhs: RuleEvent) -> Bool {
+        lhs.sessionID == rhs.sessionID && lhs.kind == rhs.kind && lhs.name == rhs.name && lhs.agent == rhs.agent
+            && lhs.source == rhs.source && lhs.time == rhs.time && lhs.attrs == rhs.attrs
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(sessionID)
+        hasher.combine(kind)
+        hasher.combine(name)
+        hasher.combine(time)
     }
 }
 
