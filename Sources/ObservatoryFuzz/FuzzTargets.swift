@@ -11,7 +11,7 @@ import SwiftProtobuf
 ///
 /// | target | input | code under test |
 /// |---|---|---|
-/// | `otlp-protobuf` | first byte picks logs/metrics/traces, the rest is the body | `OTLPRequest` protobuf decoding, `Normalizer`, each event's stored JSON, session totals and the rules' session view; and, whatever the first byte, `OTLPLogsWireDecoder` against swift-protobuf on the body (traps when they disagree) |
+/// | `otlp-protobuf` | first byte picks logs/metrics/traces, the rest is the body | `OTLPRequest` protobuf decoding, `Normalizer`, each event's stored JSON, session totals and the rules' session view; and, whatever the first byte, `OTLPLogsWireDecoder` (the full request and the receiver's `OTLPLogBatch`) against swift-protobuf on the body (traps when they disagree) |
 /// | `otlp-json` | same, OTLP/JSON body | `OTLPRequest` JSON decoding (hex ids), then as `otlp-protobuf` |
 /// | `rules` | a rule file (UTF-8) | `RuleFileParser` (YAML, validation, every expression and template in it) |
 /// | `expr` | an expression (UTF-8) | `Expression.compile` in every scope, then evaluation against a fixed session and event |
@@ -90,6 +90,21 @@ enum FuzzTarget: String, CaseIterable {
             fatalError("OTLPLogsWireDecoder decoded \(a), swift-protobuf threw \(b)")
         case (.failure(let a), .success(let b)):
             fatalError("OTLPLogsWireDecoder threw \(a), swift-protobuf decoded \(b)")
+        }
+        // The receiver's path: the batch decoder gives the batch of swift-protobuf's request.
+        let batch = Result { () throws(BinaryDecodingError) in try OTLPLogsWireDecoder.decodeBatch(body) }
+        switch (batch, reference) {
+        case (.success(let a), .success(let b)):
+            let expected = OTLPLogBatch(b)
+            if a != expected, String(describing: a) != String(describing: expected) || !String(describing: a).contains("nan") {
+                fatalError("OTLPLogsWireDecoder.decodeBatch decoded \(a), swift-protobuf's batch is \(expected)")
+            }
+        case (.failure(let a), .failure(let b)):
+            if (b as? BinaryDecodingError) != a { fatalError("OTLPLogsWireDecoder.decodeBatch threw \(a), swift-protobuf \(b)") }
+        case (.success(let a), .failure(let b)):
+            fatalError("OTLPLogsWireDecoder.decodeBatch decoded \(a), swift-protobuf threw \(b)")
+        case (.failure(let a), .success(let b)):
+            fatalError("OTLPLogsWireDecoder.decodeBatch threw \(a), swift-protobuf decoded \(b)")
         }
     }
 

@@ -29,11 +29,11 @@ package struct Normalizer: Sendable {
         var batch = NormalizedBatch()
         switch request {
         case .logs(let logs):
-            for resourceLogs in logs.resourceLogs {
-                let resource = ResourceContext(resourceLogs.resource, maxLength: configuration.maxAttributeLength)
-                for scopeLogs in resourceLogs.scopeLogs {
-                    for record in scopeLogs.logRecords {
-                        normalize(record, scope: scopeLogs.scope.name, resource: resource, receivedAt: receivedAt, into: &batch)
+            for resourceLogs in logs.resources {
+                let resource = ResourceContext(resourceLogs.attributes, maxLength: configuration.maxAttributeLength)
+                for scopeLogs in resourceLogs.scopes {
+                    for record in scopeLogs.records {
+                        normalize(record, scope: scopeLogs.name, resource: resource, receivedAt: receivedAt, into: &batch)
                     }
                 }
             }
@@ -65,7 +65,7 @@ package struct Normalizer: Sendable {
     // MARK: Logs
 
     private func normalize(
-        _ record: OTLPLogRecord, scope: String, resource: ResourceContext, receivedAt: Date, into batch: inout NormalizedBatch
+        _ record: OTLPLogBatch.Record, scope: String, resource: ResourceContext, receivedAt: Date, into batch: inout NormalizedBatch
     ) {
         if !record.traceID.isEmpty, record.traceID.count != 16 {
             return batch.reject("log record trace_id must be 16 bytes, got \(record.traceID.count)")
@@ -74,7 +74,7 @@ package struct Normalizer: Sendable {
             return batch.reject("log record span_id must be 8 bytes, got \(record.spanID.count)")
         }
         var attributes = flatten(record.attributes)
-        let bodyText = record.body.text
+        let bodyText = record.body
         let name = Self.eventName(eventNameField: record.eventName, body: bodyText, attributes: attributes)
         let agent = Self.agent(eventName: name, scope: scope, resource: resource, attributes: attributes)
         var mapping: EventMapping
@@ -104,7 +104,7 @@ package struct Normalizer: Sendable {
         hasher.combine(record.spanID)
         for pair in record.attributes {
             hasher.combine(pair.key)
-            hasher.combine(pair.value.text ?? "")
+            hasher.combine(pair.value?.text ?? "")
         }
 
         var stored = attributes.takeStored()
@@ -268,6 +268,15 @@ package struct Normalizer: Sendable {
     }
 
     // MARK: Helpers
+
+    private func flatten(_ pairs: [OTLPLogBatch.Attribute]) -> Attributes {
+        var attributes = Attributes()
+        attributes.reserveCapacity(pairs.count)
+        for pair in pairs {
+            if let value = pair.value { attributes.set(pair.key, value.truncated(toUTF8Length: configuration.maxAttributeLength)) }
+        }
+        return attributes
+    }
 
     private func flatten(_ pairs: [OTLPKeyValue]) -> Attributes {
         var attributes = Attributes()

@@ -13,7 +13,19 @@ struct ResourceContext {
         for pair in resource.attributes {
             if let value = pair.value.flattened(maxLength: maxLength) { values[pair.key] = value }
         }
-        attributes = Attributes(values: values)
+        self.init(attributes: Attributes(values: values))
+    }
+
+    init(_ pairs: [OTLPLogBatch.Attribute], maxLength: Int) {
+        var values: [String: AttributeValue] = [:]
+        for pair in pairs {
+            if let value = pair.value { values[pair.key] = value.truncated(toUTF8Length: maxLength) }
+        }
+        self.init(attributes: Attributes(values: values))
+    }
+
+    private init(attributes: Attributes) {
+        self.attributes = attributes
         serviceName = attributes.string("service.name")
         agentFromService = serviceName.flatMap(Self.agent(serviceName:))
     }

@@ -6,13 +6,19 @@ extension OTLPAnyValue {
     /// Text longer than `maxLength` UTF-8 bytes is cut (with a marker) so that one huge attribute
     /// cannot bloat the store.
     package func flattened(maxLength: Int) -> AttributeValue? {
+        attributeValue?.truncated(toUTF8Length: maxLength)
+    }
+
+    /// The value as a flat attribute, not cut: arrays, maps and bytes as their JSON / hex text.
+    /// Its ``AttributeValue/text`` is ``text``.
+    package var attributeValue: AttributeValue? {
         switch value {
-        case .stringValue(let string): .string(string.truncated(toUTF8Length: maxLength))
+        case .stringValue(let string): .string(string)
         case .boolValue(let bool): .bool(bool)
         case .intValue(let int): .int(int)
         case .doubleValue(let double): .double(double)
-        case .bytesValue(let bytes): .string(bytes.hexString.truncated(toUTF8Length: maxLength))
-        case .arrayValue, .kvlistValue: .string(jsonText.truncated(toUTF8Length: maxLength))
+        case .bytesValue(let bytes): .string(bytes.hexString)
+        case .arrayValue, .kvlistValue: .string(jsonText)
         case nil: nil
         }
     }
@@ -56,6 +62,14 @@ extension OTLPAnyValue {
             writer.endObject()
         case nil: writer.null()
         }
+    }
+}
+
+extension AttributeValue {
+    /// Text cut to at most `limit` UTF-8 bytes (``Swift/String/truncated(toUTF8Length:)``); other values as they are.
+    package func truncated(toUTF8Length limit: Int) -> AttributeValue {
+        if case .string(let string) = self, string.utf8.count > limit { return .string(string.truncated(toUTF8Length: limit)) }
+        return self
     }
 }
 

@@ -53,6 +53,24 @@ package struct OTLPLogsWireDecoder {
         return request
     }
 
+    /// Decodes a request body into an ``OTLPLogBatch``: the same inputs are accepted and rejected,
+    /// with the same errors, as by ``decode(_:)``, and the batch equals `OTLPLogBatch(decode(body))`.
+    package static func decodeBatch(_ body: Data) throws(BinaryDecodingError) -> OTLPLogBatch {
+        let result = body.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            Result { () throws(BinaryDecodingError) -> OTLPLogBatch in try decodeBatch(bytes) }
+        }
+        return try result.get()
+    }
+
+    /// Decodes a batch from the bytes of a request body.
+    package static func decodeBatch(_ bytes: UnsafeRawBufferPointer) throws(BinaryDecodingError) -> OTLPLogBatch {
+        var batch = OTLPLogBatch()
+        guard let start = bytes.baseAddress, bytes.count > 0 else { return batch }
+        var decoder = OTLPLogsWireDecoder(reader: ProtobufWireReader(start, depthLimit: messageDepthLimit))
+        try decoder.batchRequest(&batch, end: start + bytes.count)
+        return batch
+    }
+
     private var reader: ProtobufWireReader
 
     private init(reader: ProtobufWireReader) {
@@ -328,5 +346,181 @@ package struct OTLPLogsWireDecoder {
             }
         }
         reader.leave()
+    }
+
+    // MARK: Batch
+    //
+    // The same messages, fields, checks and depth accounting as the functions above, into an
+    // OTLPLogBatch: fields the batch does not keep are still read (strings validated as UTF-8),
+    // then dropped. Attribute values and bodies are decoded by `anyValue` (oneof rules, merging)
+    // and flattened once complete.
+
+    /// `ExportLogsServiceRequest`: 1 resource_logs.
+    @inline(__always)
+    private mutating func batchRequest(_ batch: inout OTLPLogBatch, end: UnsafeRawPointer) throws(BinaryDecodingError) {
+        try reader.enter()
+        while reader.p < end {
+            let tag = try reader.readTag(end: end)
+            switch tag {
+            case 1 << 3 | 2:
+                let count = try reader.readLength(end: end)
+                var value = OTLPLogBatch.Resource()
+                try batchResourceLogs(&value, end: reader.p + count)
+                batch.resources.append(value)
+            default: try reader.skipField(tag: tag, end: end)
+            }
+        }
+        reader.leave()
+    }
+
+    /// `ResourceLogs`: 1 resource, 2 scope_logs, 3 schema_url (dropped).
+    private mutating func batchResourceLogs(_ message: inout OTLPLogBatch.Resource, end: UnsafeRawPointer) throws(BinaryDecodingError) {
+        try reader.enter()
+        while reader.p < end {
+            let tag = try reader.readTag(end: end)
+            switch tag {
+            case 1 << 3 | 2:
+                // A second occurrence merges: its attributes are appended.
+                let count = try reader.readLength(end: end)
+                try batchResource(&message.attributes, end: reader.p + count)
+            case 2 << 3 | 2:
+                let count = try reader.readLength(end: end)
+                var value = OTLPLogBatch.Scope()
+                try batchScopeLogs(&value, end: reader.p + count)
+                message.scopes.append(value)
+            case 3 << 3 | 2:
+                _ = try reader.readString(end: end)
+            default: try reader.skipField(tag: tag, end: end)
+            }
+        }
+        reader.leave()
+    }
+
+    /// `Resource`: 1 attributes, 2 dropped_attributes_count (dropped).
+    private mutating func batchResource(_ attributes: inout [OTLPLogBatch.Attribute], end: UnsafeRawPointer) throws(BinaryDecodingError) {
+        try reader.enter()
+        attributes.reserveCapacity(attributes.count + reader.count(tag: 1 << 3 | 2, end: end))
+        while reader.p < end {
+            let tag = try reader.readTag(end: end)
+            switch tag {
+            case 1 << 3 | 2:
+                attributes.append(try attributeField(end: end))
+            case 2 << 3 | 0:
+                _ = try reader.readVarint(end: end)
+            default: try reader.skipField(tag: tag, end: end)
+            }
+        }
+        reader.leave()
+    }
+
+    /// `ScopeLogs`: 1 scope, 2 log_records, 3 schema_url (dropped).
+    private mutating func batchScopeLogs(_ message: inout OTLPLogBatch.Scope, end: UnsafeRawPointer) throws(BinaryDecodingError) {
+        try reader.enter()
+        message.records.reserveCapacity(message.records.count + reader.count(tag: 2 << 3 | 2, end: end))
+        while reader.p < end {
+            let tag = try reader.readTag(end: end)
+            switch tag {
+            case 1 << 3 | 2:
+                let count = try reader.readLength(end: end)
+                try batchScope(&message.name, end: reader.p + count)
+            case 2 << 3 | 2:
+                let count = try reader.readLength(end: end)
+                var value = OTLPLogBatch.Record()
+                try batchLogRecord(&value, end: reader.p + count)
+                message.records.append(value)
+            case 3 << 3 | 2:
+                _ = try reader.readString(end: end)
+            default: try reader.skipField(tag: tag, end: end)
+            }
+        }
+        reader.leave()
+    }
+
+    /// `InstrumentationScope`: 1 name; 2 version, 3 attributes, 4 dropped_attributes_count (dropped).
+    private mutating func batchScope(_ name: inout String, end: UnsafeRawPointer) throws(BinaryDecodingError) {
+        try reader.enter()
+        while reader.p < end {
+            let tag = try reader.readTag(end: end)
+            switch tag {
+            case 1 << 3 | 2:
+                name = try reader.readString(end: end)
+            case 2 << 3 | 2:
+                _ = try reader.readString(end: end)
+            case 3 << 3 | 2:
+                _ = try attributeField(end: end)
+            case 4 << 3 | 0:
+                _ = try reader.readVarint(end: end)
+            default: try reader.skipField(tag: tag, end: end)
+            }
+        }
+        reader.leave()
+    }
+
+    /// `LogRecord`: 1 time_unix_nano, 3 severity_text, 5 body, 6 attributes, 9 trace_id,
+    /// 10 span_id, 11 observed_time_unix_nano, 12 event_name; 2 severity_number,
+    /// 7 dropped_attributes_count and 8 flags are read and dropped.
+    private mutating func batchLogRecord(_ message: inout OTLPLogBatch.Record, end: UnsafeRawPointer) throws(BinaryDecodingError) {
+        try reader.enter()
+        message.attributes.reserveCapacity(message.attributes.count + reader.count(tag: 6 << 3 | 2, end: end))
+        var body: OTLPAnyValue?
+        while reader.p < end {
+            let tag = try reader.readTag(end: end)
+            switch tag {
+            case 6 << 3 | 2:
+                message.attributes.append(try attributeField(end: end))
+            case 1 << 3 | 1:
+                message.timeUnixNano = try reader.readFixed64(end: end)
+            case 11 << 3 | 1:
+                message.observedTimeUnixNano = try reader.readFixed64(end: end)
+            case 2 << 3 | 0:
+                _ = try reader.readVarint(end: end)
+            case 3 << 3 | 2:
+                message.severityText = try reader.readString(end: end)
+            case 5 << 3 | 2:
+                let count = try reader.readLength(end: end)
+                var value = body ?? OTLPAnyValue()
+                body = nil
+                try anyValue(&value, end: reader.p + count)
+                body = value
+            case 7 << 3 | 0:
+                _ = try reader.readVarint(end: end)
+            case 8 << 3 | 5:
+                _ = try reader.readFixed32(end: end)
+            case 9 << 3 | 2:
+                message.traceID = try reader.readBytes(end: end)
+            case 10 << 3 | 2:
+                message.spanID = try reader.readBytes(end: end)
+            case 12 << 3 | 2:
+                message.eventName = try reader.readString(end: end)
+            default: try reader.skipField(tag: tag, end: end)
+            }
+        }
+        reader.leave()
+        if let body { message.body = body.text }
+    }
+
+    /// A repeated `KeyValue` field's next element (after its tag), flattened: 1 key, 2 value.
+    private mutating func attributeField(end: UnsafeRawPointer) throws(BinaryDecodingError) -> OTLPLogBatch.Attribute {
+        let count = try reader.readLength(end: end)
+        let end = reader.p + count
+        try reader.enter()
+        var key = ""
+        var value: OTLPAnyValue?
+        while reader.p < end {
+            let tag = try reader.readTag(end: end)
+            switch tag {
+            case 1 << 3 | 2:
+                key = try reader.readString(end: end)
+            case 2 << 3 | 2:
+                let count = try reader.readLength(end: end)
+                var merged = value ?? OTLPAnyValue()
+                value = nil
+                try anyValue(&merged, end: reader.p + count)
+                value = merged
+            default: try reader.skipField(tag: tag, end: end)
+            }
+        }
+        reader.leave()
+        return OTLPLogBatch.Attribute(key: key, value: value?.attributeValue)
     }
 }

@@ -3,7 +3,7 @@ import SwiftProtobuf
 
 /// One decoded OTLP export request.
 package enum OTLPRequest: Sendable {
-    case logs(OTLPLogsRequest)
+    case logs(OTLPLogBatch)
     case metrics(OTLPMetricsRequest)
     case traces(OTLPTraceRequest)
 
@@ -18,8 +18,8 @@ package enum OTLPRequest: Sendable {
     /// Log records, metric data points or spans in the request.
     package var recordCount: Int {
         switch self {
-        case .logs(let request):
-            request.resourceLogs.reduce(0) { $0 + $1.scopeLogs.reduce(0) { $0 + $1.logRecords.count } }
+        case .logs(let batch):
+            batch.recordCount
         case .metrics(let request):
             request.resourceMetrics.reduce(0) { sum, resource in
                 sum + resource.scopeMetrics.reduce(0) { $0 + $1.metrics.reduce(0) { $0 + $1.dataPointCount } }
@@ -32,8 +32,8 @@ package enum OTLPRequest: Sendable {
     /// Decodes a request body.
     ///
     /// Protobuf logs requests, the bulk of what agents send, are decoded by ``OTLPLogsWireDecoder``
-    /// (hand-written, same values and errors as swift-protobuf but without unknown fields); metrics
-    /// and traces, and every OTLP/JSON body, by swift-protobuf.
+    /// straight into an ``OTLPLogBatch`` (hand-written, same values and errors as swift-protobuf);
+    /// metrics and traces, and every OTLP/JSON body, by swift-protobuf (JSON logs are converted).
     ///
     /// OTLP/JSON differs from the canonical protobuf JSON mapping in one way that matters here:
     /// trace and span ids are hex strings, not base64 (OTLP specification, "JSON Protobuf Encoding").
@@ -43,13 +43,13 @@ package enum OTLPRequest: Sendable {
     package init(signal: OTLPSignal, encoding: OTLPEncoding, body: Data) throws(OTLPDecodingError) {
         do {
             switch (signal, encoding) {
-            case (.logs, .protobuf): self = .logs(try OTLPLogsWireDecoder.decode(body))
+            case (.logs, .protobuf): self = .logs(try OTLPLogsWireDecoder.decodeBatch(body))
             case (.metrics, .protobuf): self = .metrics(try OTLPMetricsRequest(serializedBytes: body))
             case (.traces, .protobuf): self = .traces(try OTLPTraceRequest(serializedBytes: body))
             case (.logs, .json):
                 var request = try OTLPLogsRequest(jsonUTF8Bytes: body, options: Self.jsonOptions)
                 OTLPHexIDs.restore(in: &request)
-                self = .logs(request)
+                self = .logs(OTLPLogBatch(request))
             case (.metrics, .json):
                 self = .metrics(try OTLPMetricsRequest(jsonUTF8Bytes: body, options: Self.jsonOptions))
             case (.traces, .json):

@@ -135,7 +135,7 @@ struct NormalizerTests {
     @Test("the same record sent as protobuf and as JSON has the same dedup key; different records differ")
     func dedupKeys() throws {
         let json = try Fixture.request("claude-code-logs.json", signal: .logs)
-        guard case .logs(let logs) = json else { return }
+        let logs = try Fixture.logsMessage("claude-code-logs.json")
         let protobuf = try OTLPRequest(signal: .logs, encoding: .protobuf, body: try logs.serializedData())
         let fromJSON = Normalizer().normalize(json, receivedAt: .testEpoch).events.map(\.dedupKey)
         let fromProtobuf = Normalizer().normalize(protobuf, receivedAt: .testEpoch).events.map(\.dedupKey)

@@ -15,13 +15,16 @@ struct OTLPDecodingTests {
         let decoded = try OTLPRequest(signal: .logs, encoding: .protobuf, body: try request.serializedData())
         #expect(decoded.recordCount == 2)
         guard case .logs(let logs) = decoded else { Issue.record("not logs"); return }
-        #expect(logs == request)
+        #expect(logs == OTLPLogBatch(request))
     }
 
     @Test("OTLP/JSON: hex ids, int64 as strings, enums as numbers, camelCase and snake_case")
     func jsonMapping() throws {
         let request = try Fixture.request("claude-code-logs.json", signal: .logs)
-        guard case .logs(let logs) = request else { Issue.record("not logs"); return }
+        let logs = try Fixture.logsMessage("claude-code-logs.json")
+        guard case .logs(let batch) = request else { Issue.record("not logs"); return }
+        #expect(batch == OTLPLogBatch(logs))
+        #expect(batch.resources[0].scopes[0].records[2].traceID.hexString == "5b8efff798038103d269b633813fc60c")
         let records = logs.resourceLogs[0].scopeLogs[0].logRecords
         #expect(records.count == 6)
         #expect(records[0].timeUnixNano == 1_790_000_000_000_000_000)

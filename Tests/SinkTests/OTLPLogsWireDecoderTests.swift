@@ -65,6 +65,7 @@ struct OTLPLogsWireDecoderTests {
     ) -> Outcome {
         let mine = wire(body)
         let theirs = swiftProtobuf(body)
+        expectBatchAgreement(body, theirs, label(), sourceLocation: sourceLocation)
         switch (mine, theirs) {
         case (.decoded(let a), .decoded(let b)):
             if !same(a, b) {
@@ -84,6 +85,30 @@ struct OTLPLogsWireDecoderTests {
                 sourceLocation: sourceLocation)
         }
         return mine
+    }
+
+    /// The batch decoder (``OTLPLogsWireDecoder/decodeBatch(_:)``, the receiver's path) against
+    /// swift-protobuf's outcome: the same error, or the batch of swift-protobuf's request.
+    static func expectBatchAgreement(_ body: Data, _ theirs: Outcome, _ label: String, sourceLocation: SourceLocation) {
+        let mine: Result<OTLPLogBatch, BinaryDecodingError> = Result { () throws(BinaryDecodingError) in
+            try OTLPLogsWireDecoder.decodeBatch(body)
+        }
+        switch (mine, theirs) {
+        case (.success(let a), .decoded(let b)):
+            let expected = OTLPLogBatch(b)
+            // `==` unless a NaN double is in the way; then their descriptions.
+            if a != expected, String(describing: a) != String(describing: expected) || !String(describing: a).contains("nan") {
+                Issue.record(
+                    "different batches for \(label) \(body.base64EncodedString()):\nbatch: \(a)\nswift-protobuf: \(expected)",
+                    sourceLocation: sourceLocation)
+            }
+        case (.failure(let a), .failed(let b)):
+            if a != b {
+                Issue.record("different errors for \(label): batch \(a), swift-protobuf \(b)", sourceLocation: sourceLocation)
+            }
+        default:
+            Issue.record("disagreement for \(label) \(body.base64EncodedString()): batch \(mine), swift-protobuf \(theirs)", sourceLocation: sourceLocation)
+        }
     }
 
     /// Agreement on the body itself, each of its prefixes, and single-byte changes at each offset.
@@ -126,11 +151,7 @@ struct OTLPLogsWireDecoderTests {
     func builderAndFixtureRequests() throws {
         var requests = Self.builderRequests
         for name in ["claude-code-logs.json", "codex-logs.json", "gemini-cli-logs.json"] {
-            guard case .logs(let request) = try Fixture.request(name, signal: .logs) else {
-                Issue.record("\(name) is not logs")
-                continue
-            }
-            requests.append(request)
+            requests.append(try Fixture.logsMessage(name))
         }
         for (index, request) in requests.enumerated() {
             let body = try request.serializedData()
@@ -525,7 +546,7 @@ struct OTLPLogsWireDecoderTests {
             Issue.record("not logs")
             return
         }
-        #expect(decoded == request)
+        #expect(decoded == OTLPLogBatch(request))
         // swift-protobuf would have kept field 99.
         #expect(try OTLPLogsRequest(serializedBytes: body) != request)
         // A slice of a larger buffer, as the receiver's Data may be.
@@ -534,7 +555,7 @@ struct OTLPLogsWireDecoderTests {
             Issue.record("not logs")
             return
         }
-        #expect(fromSlice == request)
+        #expect(fromSlice == OTLPLogBatch(request))
 
         for (garbage, message) in [
             (Data([0x0A, 0x10, 0x01]), "the message is truncated"),

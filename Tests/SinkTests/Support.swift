@@ -2,6 +2,7 @@ import Foundation
 import SinkCore
 import SinkNormalize
 import SinkOTLP
+import SwiftProtobuf
 
 /// Test fixtures (OTLP/JSON files shaped after each agent's documented telemetry).
 enum Fixture {
@@ -14,6 +15,16 @@ enum Fixture {
 
     static func request(_ name: String, signal: OTLPSignal) throws -> OTLPRequest {
         try OTLPRequest(signal: signal, encoding: .json, body: data(name))
+    }
+
+    /// A logs fixture as swift-protobuf's message (OTLP/JSON decoded as `OTLPRequest` does, hex ids
+    /// restored), for tests that look at fields the sink's ``OTLPLogBatch`` does not keep.
+    static func logsMessage(_ name: String) throws -> OTLPLogsRequest {
+        var options = JSONDecodingOptions()
+        options.ignoreUnknownFields = true
+        var request = try OTLPLogsRequest(jsonUTF8Bytes: data(name), options: options)
+        OTLPHexIDs.restore(in: &request)
+        return request
     }
 
     static func events(_ name: String, signal: OTLPSignal) throws -> [SessionEvent] {
