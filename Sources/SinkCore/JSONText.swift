@@ -164,11 +164,26 @@ extension Dictionary where Key == String, Value == AttributeValue {
     package var jsonText: String {
         var writer = JSONText()
         writer.beginObject()
-        for (key, value) in sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+        for (key, value) in sorted(by: { Self.utf8Precedes($0.key, $1.key) }) {
             writer.key(key)
             writer.attribute(value)
         }
         writer.endObject()
         return writer.text
+    }
+
+    /// `a.utf8.lexicographicallyPrecedes(b.utf8)`, on the contiguous bytes (the generic version
+    /// walks both views through their indexes: a tenth of encoding an event's attributes).
+    static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for index in 0..<Swift.min(x.count, y.count) where x[index] != y[index] {
+                    return x[index] < y[index]
+                }
+                return x.count < y.count
+            }
+        }
     }
 }

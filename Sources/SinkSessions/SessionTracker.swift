@@ -207,37 +207,53 @@ package actor SessionTracker: EventConsumer, Service {
             count += first.events.count
         }
         pendingEventCount -= count
+        let eventCount = count
         metrics.set(Double(pendingEventCount), for: .init("observatory_commit_queue_events"))
-        let events = batches.flatMap(\.events)
+        // The batches' event arrays, not one flattened copy of every event.
+        let eventLists = batches.map(\.events)
         let receivedAt = clock.now()
         var touched: [String: Session] = [:]
-        for event in events where touched[event.sessionID] == nil {
-            if let session = sessions[event.sessionID] { touched[event.sessionID] = session }
+        var lastID: String?
+        for events in eventLists {
+            for event in events where event.sessionID != lastID {
+                lastID = event.sessionID
+                if touched[event.sessionID] == nil, let session = sessions[event.sessionID] { touched[event.sessionID] = session }
+            }
         }
         let before = touched
         do {
             let outcome = try await store.write { transaction in
                 var working = before
                 var stored: [StoredEvent] = []
-                stored.reserveCapacity(events.count)
+                stored.reserveCapacity(eventCount)
                 var changedIDs: [String] = []
-                for event in events {
-                    guard let storedEvent = try transaction.insert(event, receivedAt: receivedAt) else { continue }
-                    stored.append(storedEvent)
-                    if working[event.sessionID] == nil {
-                        working[event.sessionID] = Session(
-                            id: event.sessionID, agent: event.agent, firstSeen: min(event.time, receivedAt))
+                // A request's events come grouped by session: the session being updated is kept
+                // out of `working` until the next event names another one (one lookup per run of
+                // events, not three per event).
+                var currentID: String?
+                var current: Session?
+                for events in eventLists {
+                    for event in events {
+                        guard let storedEvent = try transaction.insert(event, receivedAt: receivedAt) else { continue }
+                        stored.append(storedEvent)
+                        if event.sessionID != currentID {
+                            if let currentID, let current { working[currentID] = current }
+                            currentID = event.sessionID
+                            current = working.removeValue(forKey: event.sessionID)
+                                ?? Session(id: event.sessionID, agent: event.agent, firstSeen: min(event.time, receivedAt))
+                            if !changedIDs.contains(event.sessionID) { changedIDs.append(event.sessionID) }
+                        }
+                        current!.apply(event, receivedAt: receivedAt)
                     }
-                    if !changedIDs.contains(event.sessionID) { changedIDs.append(event.sessionID) }
-                    working[event.sessionID]!.apply(event, receivedAt: receivedAt)
                 }
+                if let currentID, let current { working[currentID] = current }
                 let changed = changedIDs.map { working[$0]! }
                 for session in changed { try transaction.save(session) }
                 return SessionUpdate(events: stored, sessions: changed)
             }
             for session in outcome.sessions { sessions[session.id] = session }
             metrics.add(Double(outcome.events.count), to: .init("observatory_events_stored_total"))
-            let duplicates = events.count - outcome.events.count
+            let duplicates = eventCount - outcome.events.count
             if duplicates > 0 { metrics.add(Double(duplicates), to: .init("observatory_events_duplicate_total")) }
             for batch in batches { batch.continuation.resume() }
             publishSessionGauges()

@@ -132,7 +132,7 @@ package final class SQLiteSessionStore: SessionStore {
         _ body: @escaping @Sendable (any SessionStoreTransaction) throws -> Result
     ) async throws -> Result {
         try await pool.write { db in
-            try body(Transaction(db: db))
+            try body(try Transaction(db: db))
         }
     }
 
@@ -228,13 +228,21 @@ package final class SQLiteSessionStore: SessionStore {
     /// One write transaction; lives only inside ``write(_:)``.
     private struct Transaction: SessionStoreTransaction {
         let db: Database
-        func insert(_ event: SessionEvent, receivedAt: Date) throws -> StoredEvent? {
-            let statement = try db.cachedStatement(
+        /// Looked up once per transaction: GRDB's statement cache hashes the SQL text per lookup.
+        private let insertStatement: Statement
+
+        init(db: Database) throws {
+            self.db = db
+            insertStatement = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO events
                         (session_id, received_at, time, agent, kind, name, source, dedup_key, dedup_time, facts, attributes)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+        }
+
+        func insert(_ event: SessionEvent, receivedAt: Date) throws -> StoredEvent? {
+            let statement = insertStatement
             // The hot path binds with SQLite's C API: GRDB's `StatementArguments` boxes each of the
             // eleven values in an existential, a fifth of the single writer's time per event.
             // Left reset after every step below, so it is ready for the next bind.
