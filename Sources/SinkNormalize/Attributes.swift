@@ -46,6 +46,8 @@ struct Attributes {
 
     mutating func reserveCapacity(_ count: Int) {
         stored.reserveCapacity(count)
+        // Agents repeat about eight attributes on every record: one allocation, not four growths.
+        repeated.reserveCapacity(min(count, 8))
     }
 
     /// All attributes, stored and repeated, as one dictionary.
