@@ -128,6 +128,9 @@ package struct JSONText {
         }
     }
 
+    /// Bytes RFC 8259 §7 requires escaped in a string: `"`, `\` and the controls below 0x20.
+    private static let needsEscape: [Bool] = (0..<256).map { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+
     /// RFC 8259 §7 string escaping, into UTF-8 bytes.
     private static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
@@ -136,7 +139,7 @@ package struct JSONText {
             var plainStart = 0
             for index in utf8.indices {
                 let byte = utf8[index]
-                guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
+                guard Self.needsEscape[Int(byte)] else { continue }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart..<index]))
                 switch byte {
                 case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -182,14 +185,13 @@ extension Dictionary where Key == String, Value == AttributeValue {
 
     /// The first 8 UTF-8 bytes of `key` as a big-endian number, zero-padded.
     static func sortPrefix(_ key: String) -> UInt64 {
-        var prefix: UInt64 = 0
-        var count = 0
-        for byte in key.utf8 {
-            guard count < 8 else { break }
-            prefix = prefix << 8 | UInt64(byte)
-            count += 1
+        var key = key
+        return key.withUTF8 { bytes in
+            var prefix: UInt64 = 0
+            let count = Swift.min(bytes.count, 8)
+            for index in 0..<count { prefix = prefix << 8 | UInt64(bytes[index]) }
+            return count == 0 ? 0 : prefix << (8 * UInt64(8 - count))
         }
-        return count == 0 ? 0 : prefix << (8 * UInt64(8 - count))
     }
 
     /// `a.utf8.lexicographicallyPrecedes(b.utf8)`, on the contiguous bytes (the generic version

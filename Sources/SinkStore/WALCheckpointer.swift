@@ -19,7 +19,9 @@ import Synchronization
 ///   background has copied nearly all frames, so the writer copies only the last ones. This step
 ///   is needed: a WAL starts again from its beginning only when a transaction begins after a
 ///   checkpoint copied all of it, and under continuous commits the background never catches up
-///   with the newest frame, so the WAL would grow without bound.
+///   with the newest frame, so the WAL would grow without bound. When a background checkpoint
+///   holds the lock (`SQLITE_BUSY`) the next commit tries again; past twice ``Policy/restartPages``
+///   the writer waits for the background one to end, so the WAL never passes about twice that.
 ///
 /// Durability does not change: a commit is in the WAL before the sink answers, and a checkpoint
 /// only moves committed frames (with the same `synchronous` setting as the writer).
@@ -102,7 +104,13 @@ package final class WALCheckpointer: Sendable {
     /// Called on the writer after each commit with the number of frames in the WAL.
     private func committed(writer: OpaquePointer, walFrames: Int32) {
         if walFrames >= policy.restartPages {
-            let code = sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            var code = sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            if code == SQLITE_BUSY, walFrames >= policy.restartPages.multipliedReportingOverflow(by: 2).partialValue {
+                // A background checkpoint has held the checkpoint lock while the WAL doubled (a
+                // starved machine): wait for it, so the WAL stays bounded.
+                queue.sync {}
+                code = sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            }
             state.withLock { state in
                 if code == SQLITE_OK { state.counts.onWriter += 1 } else { state.counts.failed += 1 }
                 state.framesAtLastRequest = 0
