@@ -98,12 +98,13 @@ package struct RuleEvaluator: Sendable {
             guard let rules = ruleSet.byKind[event.kind], let session = view(event.sessionID) else { continue }
             handle(event, rules: rules, session: session, now: now, wall: wall, into: &output)
         }
+        let allRules = ruleSet.rules  // read in place below, not copied out of `self` per rule
         for id in touched {
             guard let session = view(id) else { continue }
             if session.session.status.isFinal {
                 endInstances(ofSession: id, reason: "session_ended", now: now, wall: wall, into: &output)
             } else {
-                for index in ruleSet.levelRules { evaluateLevel(ruleSet.rules[index], session, now: now, wall: wall, into: &output) }
+                for index in ruleSet.levelRules { evaluateLevel(allRules[index], session, now: now, wall: wall, into: &output) }
             }
         }
         return output
@@ -115,9 +116,10 @@ package struct RuleEvaluator: Sendable {
         advance(now, wall)
         var output: [AlertEvent] = []
         silences = silences.filter { $0.value.endsAt > wall }
+        let allRules = ruleSet.rules
         for (id, session) in sessions where !session.status.isFinal {
             let view = SessionView(session, now: wall)
-            for index in ruleSet.levelRules { evaluateLevel(ruleSet.rules[index], view, now: now, wall: wall, into: &output) }
+            for index in ruleSet.levelRules { evaluateLevel(allRules[index], view, now: now, wall: wall, into: &output) }
             _ = id
         }
         for key in instances.keys.sorted() {
@@ -171,9 +173,10 @@ package struct RuleEvaluator: Sendable {
         }
         ruleSet = rules
         // Evaluate at once, so timers of new rules start at the load, not at the next tick.
+        let allRules = ruleSet.rules
         for (_, session) in sessions where !session.status.isFinal {
             let view = SessionView(session, now: wall)
-            for index in ruleSet.levelRules { evaluateLevel(ruleSet.rules[index], view, now: now, wall: wall, into: &output) }
+            for index in ruleSet.levelRules { evaluateLevel(allRules[index], view, now: now, wall: wall, into: &output) }
         }
         return output
     }
@@ -316,8 +319,11 @@ package struct RuleEvaluator: Sendable {
         _ event: RuleEvent, rules indexes: [Int], session: SessionView, now: Duration, wall: Date, into output: inout [AlertEvent]
     ) {
         let context = ExprContext(session: session, event: event)
+        // A local array the loop does not change: its rules are read in place, not copied out of
+        // `self` (which the loop changes) for every event and rule.
+        let rules = ruleSet.rules
         for index in indexes {
-            let rule = ruleSet.rules[index]
+            let rule = rules[index]
             guard passesMatch(rule, session.session) else { continue }
             switch rule.trigger {
             case .event(let trigger):

@@ -98,8 +98,9 @@ package struct RuleEvent: Sendable, Hashable {
     }
 }
 
-/// A session's fields as rules see them, computed once per evaluation round.
-package struct SessionView: Sendable {
+/// A session's fields as rules see them, computed once per evaluation round. A class: every
+/// rule context of the round shares it instead of copying the session.
+package final class SessionView: Sendable {
     package let session: Session
     private let counters: SessionCounters
     private let now: Date
