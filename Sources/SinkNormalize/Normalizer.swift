@@ -291,11 +291,10 @@ package struct Normalizer: Sendable {
     /// the agent tells them.
     private func complete(_ facts: inout EventFacts, attributes: Attributes, resource: ResourceContext) {
         if facts.sessionName == nil {
-            facts.sessionName = attributes.string("observatory.agent.name") ?? resource.attributes.string("observatory.agent.name")
+            facts.sessionName = attributes.string("observatory.agent.name") ?? resource.sessionName
         }
         if facts.cwd == nil {
-            facts.cwd = attributes.string("observatory.agent.cwd")
-                ?? resource.attributes.string("observatory.agent.cwd", "process.working_directory")
+            facts.cwd = attributes.string("observatory.agent.cwd") ?? resource.cwd
         }
     }
 

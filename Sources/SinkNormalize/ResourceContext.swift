@@ -28,7 +28,24 @@ struct ResourceContext {
         self.attributes = attributes
         serviceName = attributes.string("service.name")
         agentFromService = serviceName.flatMap(Self.agent(serviceName:))
+        agentID = attributes.string("observatory.agent.id")
+        sessionName = attributes.string("observatory.agent.name")
+        cwd = attributes.string("observatory.agent.cwd", "process.working_directory")
+        sessionKey = Self.sessionKeys.lazy.compactMap { attributes.string($0) }.first
+        host = attributes.string("host.name", "service.instance.id") ?? "local"
     }
+
+    // Looked up once per resource, not once per record.
+    /// `observatory.agent.id`: the wrapper's agent id.
+    let agentID: String?
+    /// `observatory.agent.name`.
+    let sessionName: String?
+    /// `observatory.agent.cwd`, else `process.working_directory`.
+    let cwd: String?
+    /// The first of ``sessionKeys`` the resource has.
+    let sessionKey: String?
+    /// `host.name`, else `service.instance.id`, else `local`.
+    let host: String
 
     static func agent(serviceName: String) -> AgentKind? {
         let name = serviceName.lowercased()
@@ -49,15 +66,11 @@ struct ResourceContext {
     /// else one session per service and host (so that telemetry with no session id is still kept
     /// and visible).
     func sessionID(_ record: Attributes, agent: AgentKind) -> String {
-        if let id = attributes.string("observatory.agent.id") ?? record.string("observatory.agent.id") { return id }
+        if let id = agentID ?? record.string("observatory.agent.id") { return id }
         for key in Self.sessionKeys {
             if let id = record.string(key) { return id }
         }
-        for key in Self.sessionKeys {
-            if let id = attributes.string(key) { return id }
-        }
-        let service = serviceName ?? agent.rawValue
-        let host = attributes.string("host.name", "service.instance.id") ?? "local"
-        return "\(service)@\(host)"
+        // One session per service and host, for records that name none.
+        return sessionKey ?? "\(serviceName ?? agent.rawValue)@\(host)"
     }
 }
