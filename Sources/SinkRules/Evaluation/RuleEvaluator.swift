@@ -84,12 +84,13 @@ package struct RuleEvaluator: Sendable {
             views[id] = made
             return made
         }
-        for stored in update.events {
+        // By index: the events are read in place, not copied out one by one.
+        let events = update.events
+        for index in events.indices {
             // Most events concern no rule: skip them before making their rule view.
-            guard let rules = ruleSet.eachEventByKind[stored.event.kind.rawValue], let session = view(stored.event.sessionID) else {
-                continue
-            }
-            handle(RuleEvent(stored.event), rules: rules, session: session, now: now, wall: wall, into: &output)
+            guard let rules = ruleSet.eachEventByKind[events[index].event.kind.rawValue], let session = view(events[index].event.sessionID)
+            else { continue }
+            handle(RuleEvent(events[index].event), rules: rules, session: session, now: now, wall: wall, into: &output)
         }
         for index in ruleSet.lastMatchRules {
             applyLastMatches(of: index, update.events, sessionCount: update.sessions.count, now: now, wall: wall)
@@ -310,8 +311,14 @@ package struct RuleEvaluator: Sendable {
 
     /// Changes an existing instance where it lives; `nil` when there is none.
     private mutating func withExistingInstance<Result>(_ key: String, _ body: (inout AlertInstance) -> Result) -> Result? {
-        guard instances[key] != nil else { return nil }
-        return body(&instances[key]!)
+        // One lookup; `instances[key] != nil` would copy the instance out just to test it.
+        guard let index = instances.index(forKey: key) else { return nil }
+        return body(&instances.values[index])
+    }
+
+    /// Whether an instance exists, without copying it out of the dictionary.
+    private func hasInstance(_ key: String) -> Bool {
+        instances.index(forKey: key) != nil
     }
 
     /// Applies one event to `rules` (the indexes of the rules that consume its kind).
@@ -372,12 +379,11 @@ package struct RuleEvaluator: Sendable {
         let rule = ruleSet.rules[index]
         guard case .absence(let trigger) = rule.trigger else { return }
         var settled: Set<String> = []
-        for stored in events.reversed() where settled.count < sessionCount {
-            let event = stored.event
-            guard trigger.filter.kinds.contains(event.kind.rawValue), settled.insert(event.sessionID).inserted,
-                let session = sessions[event.sessionID].map({ SessionView($0, now: wall) }), passesMatch(rule, session.session)
+        for index in events.indices.reversed() where settled.count < sessionCount {
+            guard trigger.filter.kinds.contains(events[index].event.kind.rawValue), settled.insert(events[index].event.sessionID).inserted,
+                let session = sessions[events[index].event.sessionID].map({ SessionView($0, now: wall) }), passesMatch(rule, session.session)
             else { continue }
-            let ruleEvent = RuleEvent(event)
+            let ruleEvent = RuleEvent(events[index].event)
             let key = instanceKey(rule, session)
             withInstance(key, default: Self.newInstance(key, rule: rule, session: session)) { instance in
                 instance.absenceLastMatch = now
@@ -400,20 +406,23 @@ package struct RuleEvaluator: Sendable {
             return
         case .state(let trigger):
             condition = truth(trigger.when, context, rule: rule)
-            if instances[key] == nil, condition != .true { return }
+            if !hasInstance(key), condition != .true { return }
         case .window(let trigger):
-            guard instances[key]?.window != nil else { return }
-            value = withExistingInstance(key) { instance in
+            var hasWindow = false
+            value = withExistingInstance(key) { instance -> Double? in
+                guard instance.window != nil else { return nil }
+                hasWindow = true
                 instance.window!.prune(at: now)
                 return instance.window!.value(trigger.aggregate, minEvents: trigger.minEvents)
             } ?? nil
+            guard hasWindow else { return }
             condition = value == nil ? .unknown : truth(trigger.condition, ExprContext(session: session, value: value), rule: rule)
             if let resolveWhen = rule.resolveWhen {
                 resolveAllowed = resolveWhen.truth(in: ExprContext(session: session, value: value)) == .true
             }
         case .absence(let trigger):
             let guardTruth = trigger.guardExpression.map { truth($0, context, rule: rule) } ?? .true
-            if instances[key] == nil {
+            if !hasInstance(key) {
                 guard guardTruth == .true else { return }
                 instances[key] = Self.newInstance(key, rule: rule, session: session)
             }
@@ -442,7 +451,7 @@ package struct RuleEvaluator: Sendable {
         if rule.resolveWhen != nil, case .state = rule.trigger {
             resolveAllowed = rule.resolveWhen!.truth(in: context) == .true
         }
-        if instances[key] == nil {
+        if !hasInstance(key) {
             guard condition == .true else { return }
             instances[key] = Self.newInstance(key, rule: rule, session: session)
         }
