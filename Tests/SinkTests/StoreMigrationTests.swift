@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import SinkCore
+import Testing
+
+@testable import SinkStore
+
+@Suite("SQLite store migrations")
+struct StoreMigrationTests {
+    /// The events table and indexes as the migrations before `v3-session-key` left them.
+    static let schemaBeforeSessionKey = """
+        CREATE TABLE sessions (id TEXT PRIMARY KEY NOT NULL, agent TEXT NOT NULL, status TEXT NOT NULL, last_seen REAL NOT NULL, state TEXT NOT NULL);
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, received_at REAL NOT NULL, time REAL NOT NULL,
+            agent TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, dedup_key INTEGER NOT NULL,
+            facts TEXT NOT NULL, attributes TEXT NOT NULL, dedup_time INTEGER NOT NULL DEFAULT 0);
+        CREATE UNIQUE INDEX events_by_dedup ON events(dedup_time, dedup_key);
+        CREATE INDEX events_by_session ON events(session_id, seq);
+        CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+        INSERT INTO grdb_migrations VALUES ('v1'), ('v2-dedup-by-time');
+        """
+
+    @Test("events stored before the session key are found by session afterwards, and new ones join them")
+    func sessionKeyMigration() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("db.sqlite").path
+        let sessions = ["s-1", "7f1c2a9e-55d2-4c1b-9d0e-2f6b3c7a9e11", "séance 🙂"]
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in
+                try db.execute(sql: Self.schemaBeforeSessionKey)
+                for index in 0..<30 {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO events (session_id, received_at, time, agent, kind, name, source, dedup_key, facts, attributes, dedup_time)
+                            VALUES (?, 1, 1, 'generic', 'other', 'e', 'logs', ?, '{}', '{}', ?)
+                            """,
+                        arguments: [sessions[index % 3], index, index])
+                }
+            }
+        }
+        let store = try SQLiteSessionStore(path: path)
+        _ = try await store.write { transaction in
+            _ = try transaction.insert(
+                SessionEvent(
+                    sessionID: sessions[1], agent: .generic, kind: .other, name: "new", source: .logs, time: .testEpoch, dedupKey: 99,
+                    dedupTime: 99), receivedAt: .testEpoch)
+        }
+        for (position, session) in sessions.enumerated() {
+            let events = try await store.events(sessionID: session, after: 0, limit: 100)
+            #expect(events.count == (position == 1 ? 11 : 10))
+            #expect(events.allSatisfy { $0.event.sessionID == session })
+            #expect(events.map(\.seq) == events.map(\.seq).sorted())
+        }
+        #expect(try await store.events(sessionID: sessions[1], after: 0, limit: 100).last?.event.name == "new")
+        let (keys, plan) = try await DatabaseQueue(path: path).read { db in
+            (
+                try Row.fetchAll(db, sql: "SELECT DISTINCT session_id, session_key FROM events"),
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT seq FROM events WHERE session_key = 1 AND session_id = 'x' AND seq > 0 ORDER BY seq")
+                    .map { $0["detail"] as String }
+            )
+        }
+        #expect(keys.count == 3)
+        for row in keys {
+            let id: String = row["session_id"]
+            let key: Int64 = row["session_key"]
+            #expect(key == SQLiteSessionStore.sessionKey(id))
+            #expect(key >= 0)
+        }
+        #expect(plan.joined().contains("events_by_session_key"))
+    }
+
+    @Test("the session key is FNV-1a of the id's bytes, shifted to 63 bits (stored: it must never change)")
+    func sessionKeyIsStable() {
+        #expect(SQLiteSessionStore.sessionKey("") == Int64(bitPattern: 0xcbf2_9ce4_8422_2325 >> 1))
+        #expect(SQLiteSessionStore.sessionKey("a") == Int64(bitPattern: 0xaf63_dc4c_8601_ec8c >> 1))
+        #expect(SQLiteSessionStore.sessionKey("foobar") == Int64(bitPattern: 0x8594_4171_f739_67e8 >> 1))
+    }
+}
