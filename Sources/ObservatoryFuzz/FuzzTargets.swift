@@ -78,33 +78,35 @@ enum FuzzTarget: String, CaseIterable {
     /// discarded, as the wire decoder does not keep them) both throw the same error, or both decode
     /// the same request (the same serialization; `==` too unless a NaN double is in it).
     static func logsWireDecoderAgrees(_ body: Data) {
-        let wire = Result { () throws(BinaryDecodingError) in try OTLPLogsWireDecoder.decode(body) }
         let reference = Result { try OTLPLogsRequest(serializedBytes: body, options: discardUnknownFields) }
-        switch (wire, reference) {
-        case (.success(let a), .success(let b)):
-            let same = (try? a.serializedData()) == (try? b.serializedData()) && (a == b || a.textFormatString().contains("nan"))
-            if !same { fatalError("OTLPLogsWireDecoder decoded \(a), swift-protobuf \(b)") }
-        case (.failure(let a), .failure(let b)):
-            if (b as? BinaryDecodingError) != a { fatalError("OTLPLogsWireDecoder threw \(a), swift-protobuf \(b)") }
-        case (.success(let a), .failure(let b)):
-            fatalError("OTLPLogsWireDecoder decoded \(a), swift-protobuf threw \(b)")
-        case (.failure(let a), .success(let b)):
-            fatalError("OTLPLogsWireDecoder threw \(a), swift-protobuf decoded \(b)")
+        expectAgreement("OTLPLogsWireDecoder", Result { () throws(BinaryDecodingError) in try OTLPLogsWireDecoder.decode(body) }, reference) { a, b in
+            (try? a.serializedData()) == (try? b.serializedData()) && (a == b || a.textFormatString().contains("nan"))
         }
         // The receiver's path: the batch decoder gives the batch of swift-protobuf's request.
-        let batch = Result { () throws(BinaryDecodingError) in try OTLPLogsWireDecoder.decodeBatch(body) }
-        switch (batch, reference) {
-        case (.success(let a), .success(let b)):
+        expectAgreement(
+            "OTLPLogsWireDecoder.decodeBatch", Result { () throws(BinaryDecodingError) in try OTLPLogsWireDecoder.decodeBatch(body) },
+            reference
+        ) { a, b in
             let expected = OTLPLogBatch(b)
-            if a != expected, String(describing: a) != String(describing: expected) || !String(describing: a).contains("nan") {
-                fatalError("OTLPLogsWireDecoder.decodeBatch decoded \(a), swift-protobuf's batch is \(expected)")
-            }
+            return a == expected || (String(describing: a) == String(describing: expected) && String(describing: a).contains("nan"))
+        }
+    }
+
+    /// Traps unless `mine` and swift-protobuf's `reference` both threw the same error, or both
+    /// decoded and `same` says the values agree.
+    static func expectAgreement<Mine, Reference>(
+        _ name: String, _ mine: Result<Mine, BinaryDecodingError>, _ reference: Result<Reference, any Error>,
+        same: (Mine, Reference) -> Bool
+    ) {
+        switch (mine, reference) {
+        case (.success(let a), .success(let b)):
+            if !same(a, b) { fatalError("\(name) decoded \(a), swift-protobuf \(b)") }
         case (.failure(let a), .failure(let b)):
-            if (b as? BinaryDecodingError) != a { fatalError("OTLPLogsWireDecoder.decodeBatch threw \(a), swift-protobuf \(b)") }
+            if (b as? BinaryDecodingError) != a { fatalError("\(name) threw \(a), swift-protobuf \(b)") }
         case (.success(let a), .failure(let b)):
-            fatalError("OTLPLogsWireDecoder.decodeBatch decoded \(a), swift-protobuf threw \(b)")
+            fatalError("\(name) decoded \(a), swift-protobuf threw \(b)")
         case (.failure(let a), .success(let b)):
-            fatalError("OTLPLogsWireDecoder.decodeBatch threw \(a), swift-protobuf decoded \(b)")
+            fatalError("\(name) threw \(a), swift-protobuf decoded \(b)")
         }
     }
 
