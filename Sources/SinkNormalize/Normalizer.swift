@@ -14,10 +14,6 @@ package struct Normalizer: Sendable {
         package init() {}
     }
 
-    /// Attributes every Claude Code / Codex / Gemini record repeats; they say nothing about the
-    /// event itself, so they are not stored with every event.
-    static var repeatedAttributes: Set<String> { Attributes.repeatedKeys }
-
     private let configuration: Configuration
 
     package init(configuration: Configuration = .init()) {

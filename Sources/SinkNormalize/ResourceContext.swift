@@ -3,29 +3,28 @@ import SinkOTLP
 
 /// What a resource says about every record under it.
 struct ResourceContext {
-    let attributes: Attributes
     let serviceName: String?
     /// The agent the resource's `service.name` names, if it names one.
     let agentFromService: AgentKind?
 
     init(_ resource: OTLPResource, maxLength: Int) {
-        var values: [String: AttributeValue] = [:]
+        var attributes = Attributes()
         for pair in resource.attributes {
-            if let value = pair.value.flattened(maxLength: maxLength) { values[pair.key] = value }
+            if let value = pair.value.flattened(maxLength: maxLength) { attributes.set(pair.key, value) }
         }
-        self.init(attributes: Attributes(values: values))
+        self.init(attributes: attributes)
     }
 
     init(_ pairs: [OTLPLogBatch.Attribute], maxLength: Int) {
-        var values: [String: AttributeValue] = [:]
+        var attributes = Attributes()
         for pair in pairs {
-            if let value = pair.value { values[pair.key] = value.truncated(toUTF8Length: maxLength) }
+            if let value = pair.value { attributes.set(pair.key, value.truncated(toUTF8Length: maxLength)) }
         }
-        self.init(attributes: Attributes(values: values))
+        self.init(attributes: attributes)
     }
 
+    /// Reads what records need from the resource's attributes; the attributes are not kept.
     private init(attributes: Attributes) {
-        self.attributes = attributes
         serviceName = attributes.string("service.name")
         agentFromService = serviceName.flatMap(Self.agent(serviceName:))
         agentID = attributes.string("observatory.agent.id")

@@ -61,7 +61,7 @@ package final class WALCheckpointer: Sendable {
 
     private let path: String
     private let synchronous: String
-    package let policy: Policy
+    private let policy: Policy
     private let queue = DispatchQueue(label: "observatory.sqlite.checkpointer")
     private let state = Mutex(State())
     /// The background connection, opened on first use; only touched on ``queue`` (and in `deinit`).
