@@ -89,9 +89,15 @@ let package = Package(
         .target(
             name: "SinkStore",
             dependencies: [
-                "SinkCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "SinkCore", "CSQLiteTuning", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
+        ),
+        // The one SQLite setting Swift cannot reach (`sqlite3_config` is variadic).
+        .target(
+            name: "CSQLiteTuning",
+            linkerSettings: [.linkedLibrary("sqlite3")]
         ),
         // The OTLP/HTTP receiver.
         .target(
@@ -161,8 +167,8 @@ let package = Package(
             name: "SinkTests",
             dependencies: [
                 "SinkCore", "SinkOTLP", "SinkNormalize", "SinkSessions", "SinkStore", "SinkIngest", "SinkAPI",
-                "SinkApp", "SinkTesting", "ObservatoryAuth",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "SinkApp", "SinkTesting", "ObservatoryAuth", "CSQLiteTuning",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "CompressNIO", package: "compress-nio"),
