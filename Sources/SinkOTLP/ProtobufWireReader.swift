@@ -19,6 +19,8 @@ struct ProtobufWireReader {
     /// Messages (and skipped groups) that may still be entered: swift-protobuf's `recursionBudget`,
     /// starting at `BinaryDecodingOptions().messageDepthLimit`.
     var depthBudget: Int
+    /// Strings of this request made before, shared when they come again.
+    private var recentStrings = RecentStrings()
 
     init(_ start: UnsafeRawPointer, depthLimit: Int) {
         p = start
@@ -145,7 +147,8 @@ struct ProtobufWireReader {
         return Int(truncatingIfNeeded: length)
     }
 
-    /// A string field: its bytes must be valid UTF-8 (`invalidUTF8` otherwise).
+    /// A string field: its bytes must be valid UTF-8 (`invalidUTF8` otherwise). Texts the request
+    /// repeats come from ``RecentStrings``.
     ///
     /// `String._tryFromUTF8` is the validating UTF-8 path `String(validating:as: UTF8.self)` ends
     /// in; called directly, it skips that initializer's unspecialized generic `String._validate`
@@ -155,6 +158,11 @@ struct ProtobufWireReader {
     mutating func readString(end: UnsafeRawPointer) throws(BinaryDecodingError) -> String {
         let count = try readLength(end: end)
         if count == 0 { return String() }
+        if count >= RecentStrings.minimumLength, count <= RecentStrings.maximumLength {
+            guard let string = recentStrings.string(at: p, count: count) else { throw .invalidUTF8 }
+            p += count
+            return string
+        }
         let bytes = UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: count)
         guard let string = String._tryFromUTF8(bytes) else { throw .invalidUTF8 }
         p += count

@@ -479,6 +479,35 @@ struct OTLPLogsWireDecoderTests {
         }
     }
 
+    @Test("a string that comes again is shared, and one that only looks like it (same length, same ends) is read anew")
+    func repeatedStrings() throws {
+        let id = Array("16419f82-972a-46c0-8208-17fc07a0ca6e".utf8)
+        var lookalike = id
+        lookalike[18] = UInt8(ascii: "9")
+        var invalid = id
+        invalid[18] = 0xFF
+        // Three records, each with the attribute `session.identifier` (over 15 bytes, so cached).
+        func records(_ values: [[UInt8]]) -> Data {
+            let records = values.map { value in
+                Wire.message(2, Wire.message(6, Wire.string(1, "session.identifier") + Wire.message(2, Wire.rawString(1, value))))
+            }
+            return Data(Wire.message(1, Wire.message(2, records.reduce([], +))))
+        }
+        let body = records([id, id, lookalike, id])
+        Self.expectAgreement(body, "repeated strings")
+        let batch = try OTLPLogsWireDecoder.decodeBatch(body)
+        let values = batch.resources[0].scopes[0].records.map { $0.attributes[0].value }
+        #expect(values == [id, id, lookalike, id].map { .string(String(decoding: $0, as: UTF8.self)) })
+        #expect(batch.resources[0].scopes[0].records.allSatisfy { $0.attributes[0].key == "session.identifier" })
+
+        let bad = records([id, invalid])
+        guard case .failed(let error) = Self.expectAgreement(bad, "an invalid byte inside a repeated string") else {
+            Issue.record("an invalid byte inside a repeated string decoded")
+            return
+        }
+        #expect(error == .invalidUTF8)
+    }
+
     @Test("UTF-8 validation agrees for every 1- and 2-byte string and many longer ones")
     func utf8Validation() {
         func check(_ string: [UInt8]) {
