@@ -68,7 +68,7 @@ package enum APIRepresentation {
         var time: String
         var receivedAt: String
         var facts: EventFacts
-        var attributes: [String: AttributeValue]
+        var attributes: EventAttributes
 
         init(_ stored: StoredEvent) {
             seq = stored.seq

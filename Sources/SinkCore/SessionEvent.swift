@@ -23,7 +23,7 @@ package struct SessionEvent: Sendable, Hashable {
         didSet { encodedPayload = nil }
     }
     /// The record's attributes minus the ones repeated on every record, values capped in length.
-    package var attributes: [String: AttributeValue] {
+    package var attributes: EventAttributes {
         didSet { encodedPayload = nil }
     }
     /// ``facts`` and ``attributes`` as the JSON the store writes, when already encoded (see
@@ -59,7 +59,7 @@ package struct SessionEvent: Sendable, Hashable {
 
     package init(
         sessionID: String, agent: AgentKind, kind: EventKind, name: String, source: EventSource, time: Date,
-        dedupKey: UInt64, dedupTime: UInt64 = 0, facts: EventFacts = EventFacts(), attributes: [String: AttributeValue] = [:]
+        dedupKey: UInt64, dedupTime: UInt64 = 0, facts: EventFacts = EventFacts(), attributes: EventAttributes = [:]
     ) {
         self.sessionID = sessionID
         self.agent = agent

@@ -8,19 +8,23 @@ import SinkCore
 /// `user.id`, ...), which are looked up but not stored. The split spares each record a copy of
 /// its attributes and a dozen removals from it.
 struct Attributes {
-    /// Every attribute except the repeated ones: what the event stores.
-    private(set) var stored: [String: AttributeValue]
+    /// Keys of every attribute except the repeated ones (what the event stores), in the record's
+    /// order; a key sent twice is here twice, and its last value counts.
+    private var storedKeys: [String]
+    /// Values of ``storedKeys``, at the same positions.
+    private var storedValues: [AttributeValue]
     /// The repeated attributes present (a handful at most), in the record's order.
     private(set) var repeated: [(key: String, value: AttributeValue)]
 
     init() {
-        stored = [:]
+        storedKeys = []
+        storedValues = []
         repeated = []
     }
 
     init(values: [String: AttributeValue]) {
         self.init()
-        stored.reserveCapacity(values.count)
+        reserveCapacity(values.count)
         for (key, value) in values { set(key, value) }
     }
 
@@ -33,26 +37,36 @@ struct Attributes {
                 repeated.append((key, value))
             }
         } else {
-            stored[key] = value
+            // Appended even when the key came before: lookups read from the end, and
+            // ``EventAttributes`` keeps the last value of a key.
+            storedKeys.append(key)
+            storedValues.append(value)
         }
     }
 
-    /// Hands over ``stored`` (leaving it empty) so the caller can add to it without a copy.
-    mutating func takeStored() -> [String: AttributeValue] {
-        let taken = stored
-        stored = [:]
-        return taken
+    /// What the event stores: every attribute except the repeated ones.
+    var stored: EventAttributes {
+        EventAttributes(unsortedKeys: storedKeys, values: storedValues)
+    }
+
+    /// Hands over ``stored``, leaving this empty: the arrays move instead of being copied.
+    mutating func takeStored() -> EventAttributes {
+        let keys = storedKeys, values = storedValues
+        storedKeys = []
+        storedValues = []
+        return EventAttributes(unsortedKeys: keys, values: values)
     }
 
     mutating func reserveCapacity(_ count: Int) {
-        stored.reserveCapacity(count)
+        storedKeys.reserveCapacity(count)
+        storedValues.reserveCapacity(count)
         // Agents repeat about eight attributes on every record: one allocation, not four growths.
         repeated.reserveCapacity(min(count, 8))
     }
 
     /// All attributes, stored and repeated, as one dictionary.
     var values: [String: AttributeValue] {
-        var all = stored
+        var all = stored.dictionary
         for (key, value) in repeated { all[key] = value }
         return all
     }
@@ -61,7 +75,10 @@ struct Attributes {
         if Self.isRepeated(key) {
             return repeated.first { $0.key == key }?.value
         }
-        return stored[key]
+        // The last of a key sent twice; equal keys usually share storage (the decoder's
+        // RecentStrings), so most comparisons end at the pointer.
+        guard let index = storedKeys.lastIndex(of: key) else { return nil }
+        return storedValues[index]
     }
 
     func string(_ keys: String...) -> String? {
@@ -96,7 +113,7 @@ struct Attributes {
     }
 
     func has(prefix: String) -> Bool {
-        stored.keys.contains { $0.hasPrefix(prefix) } || repeated.contains { $0.key.hasPrefix(prefix) }
+        storedKeys.contains { $0.hasPrefix(prefix) } || repeated.contains { $0.key.hasPrefix(prefix) }
     }
 
     /// Attributes every Claude Code / Codex / Gemini record repeats; they say nothing about the

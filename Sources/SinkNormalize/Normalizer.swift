@@ -103,9 +103,11 @@ package struct Normalizer: Sendable {
             hasher.combine(pair.value?.text ?? "")
         }
 
-        var stored = attributes.takeStored()
-        if let bodyText, bodyText != name { stored["body"] = .string(bodyText.truncated(toUTF8Length: configuration.maxAttributeLength)) }
-        if !record.severityText.isEmpty { stored["severity"] = .string(record.severityText) }
+        // Added before the attributes are sorted, not inserted into the sorted list; of an
+        // attribute with the same name, these win.
+        if let bodyText, bodyText != name { attributes.set("body", .string(bodyText.truncated(toUTF8Length: configuration.maxAttributeLength))) }
+        if !record.severityText.isEmpty { attributes.set("severity", .string(record.severityText)) }
+        let stored = attributes.takeStored()
         batch.events.append(
             SessionEvent(
                 sessionID: sessionID, agent: agent, kind: mapping.kind, name: name, source: source,
@@ -191,9 +193,9 @@ package struct Normalizer: Sendable {
             metric: MetricSample(meaning: meaning, temporality: temporality, value: value, seriesKey: series.value))
         facts.model = attributes.string("model", "gen_ai.request.model")
         complete(&facts, attributes: attributes, resource: resource)
-        var stored = attributes.takeStored()
-        stored["value"] = .double(value)
-        if !metric.unit.isEmpty { stored["unit"] = .string(metric.unit) }
+        attributes.set("value", .double(value))
+        if !metric.unit.isEmpty { attributes.set("unit", .string(metric.unit)) }
+        let stored = attributes.takeStored()
         batch.events.append(
             SessionEvent(
                 sessionID: sessionID, agent: agent, kind: .metric, name: metric.name, source: .metrics,

@@ -239,7 +239,7 @@ package final class SQLiteSessionStore: SessionStore {
         let factsText: String = row["facts"]
         let attributesText: String = row["attributes"]
         let facts = try decoder.decode(EventFacts.self, from: Data(factsText.utf8))
-        let attributes = try decoder.decode([String: AttributeValue].self, from: Data(attributesText.utf8))
+        let attributes = try decoder.decode(EventAttributes.self, from: Data(attributesText.utf8))
         let dedupKey: Int64 = row["dedup_key"]
         let dedupTime: Int64 = row["dedup_time"]
         let event = SessionEvent(

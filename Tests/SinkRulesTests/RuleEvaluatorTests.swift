@@ -45,7 +45,7 @@ struct EvaluatorHarness {
         }()
         let event = SessionEvent(
             sessionID: session, agent: .claudeCode, kind: kind, name: "test.\(kind.rawValue)", source: .logs, time: wall, dedupKey: UInt64(sequence),
-            facts: facts, attributes: attributes)
+            facts: facts, attributes: EventAttributes(attributes))
         state.apply(event, receivedAt: wall)
         sessions[session] = state
         sequence += 1
@@ -64,7 +64,7 @@ struct EvaluatorHarness {
             }()
             let event = SessionEvent(
                 sessionID: session, agent: .claudeCode, kind: kind, name: "test.\(kind.rawValue)", source: .logs, time: wall,
-                dedupKey: UInt64(sequence), attributes: attributes)
+                dedupKey: UInt64(sequence), attributes: EventAttributes(attributes))
             state.apply(event, receivedAt: wall)
             sessions[session] = state
             sequence += 1

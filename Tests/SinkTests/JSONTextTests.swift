@@ -14,10 +14,10 @@ struct JSONTextTests {
         for a in keys {
             for b in keys {
                 #expect(
-                    [String: AttributeValue].utf8Precedes(a, b) == a.utf8.lexicographicallyPrecedes(b.utf8), "\(a) < \(b)")
+                    EventAttributes.utf8Precedes(a, b) == a.utf8.lexicographicallyPrecedes(b.utf8), "\(a) < \(b)")
             }
         }
-        let attributes: [String: AttributeValue] = ["b": .int(2), "a": .string("x\"y"), "é": .bool(true), "Z": .double(1.5)]
+        let attributes: EventAttributes = ["b": .int(2), "a": .string("x\"y"), "é": .bool(true), "Z": .double(1.5)]
         #expect(attributes.jsonText == #"{"Z":1.5,"a":"x\"y","b":2,"é":true}"#)
     }
 
@@ -27,8 +27,9 @@ struct JSONTextTests {
             "user.account_uuid", "user.account_id", "user.acc", "user.ac\u{0}", "user.ac", "tool_parameters", "tool_name",
             "tool", "", "é", "🙂x", "a\u{0}", "a", "zzzzzzzzz", "zzzzzzzz",
         ]
-        var attributes: [String: AttributeValue] = [:]
+        var attributes: EventAttributes = [:]
         for (index, key) in keys.enumerated() { attributes[key] = .int(Int64(index)) }
+        #expect(attributes == EventAttributes(keys.enumerated().map { (key: $0.element, value: AttributeValue.int(Int64($0.offset))) }))
         let decoded = try JSONSerialization.jsonObject(with: Data(attributes.jsonText.utf8)) as? [String: Any]
         #expect(decoded?.count == keys.count)
         let expected = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }

@@ -18,18 +18,22 @@ package struct RuleEvent: Sendable, Hashable {
     /// The agent's timestamp: display only; timing uses receive order and the monotonic clock.
     package var time: Date
     /// The record's attributes, without the facts overlay.
-    private var base: [String: AttributeValue]
+    private var base: EventAttributes
     /// The normalized facts laid over ``base`` under snake_case names (``factKeys``).
     private var facts: EventFacts?
 
     package init(sessionID: String, kind: String, name: String, agent: String, source: String, time: Date, attrs: [String: AttributeValue]) {
+        self.init(sessionID: sessionID, kind: kind, name: name, agent: agent, source: source, time: time, attributes: EventAttributes(attrs))
+    }
+
+    private init(sessionID: String, kind: String, name: String, agent: String, source: String, time: Date, attributes: EventAttributes) {
         self.sessionID = sessionID
         self.kind = kind
         self.name = name
         self.agent = agent
         self.source = source
         self.time = time
-        self.base = attrs
+        self.base = attributes
         self.facts = nil
     }
 
@@ -39,14 +43,14 @@ package struct RuleEvent: Sendable, Hashable {
     package init(_ event: SessionEvent) {
         self.init(
             sessionID: event.sessionID, kind: event.kind.rawValue, name: event.name, agent: event.agent.rawValue,
-            source: event.source.rawValue, time: event.time, attrs: event.attributes)
+            source: event.source.rawValue, time: event.time, attributes: event.attributes)
         facts = event.facts
     }
 
     /// The attributes with the facts laid over them: `event.attrs` of a rule.
     package var attrs: [String: AttributeValue] {
-        guard let facts else { return base }
-        var all = base
+        var all = base.dictionary
+        guard let facts else { return all }
         for key in Self.factKeys {
             if let value = Self.fact(key, of: facts) { all[key] = value }
         }

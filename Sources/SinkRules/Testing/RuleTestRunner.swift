@@ -148,7 +148,7 @@ package enum RuleTestRunner {
 
     private static func sessionEvent(_ input: RuleTestFile.Event, time: Date) -> SessionEvent {
         var facts = EventFacts()
-        var attributes: [String: AttributeValue] = [:]
+        var attributes: EventAttributes = [:]
         for (key, value) in input.attrs ?? [:] {
             switch key {
             case "exit_code": facts.exitCode = value.number.map { Int($0) }
