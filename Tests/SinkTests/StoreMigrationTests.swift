@@ -71,6 +71,60 @@ struct StoreMigrationTests {
         #expect(plan.joined().contains("events_by_session_key"))
     }
 
+    @Test("numbering goes on past every seq ever given: across the rebuild without AUTOINCREMENT, deletions and restarts")
+    func numberingContinues() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("db.sqlite").path
+        do {
+            // An AUTOINCREMENT table that gave 1...20 and then lost 11...20 (its sqlite_sequence says 20).
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in
+                try db.execute(sql: Self.schemaBeforeSessionKey)
+                for index in 1...20 {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO events (session_id, received_at, time, agent, kind, name, source, dedup_key, facts, attributes, dedup_time)
+                            VALUES ('s', 1, 1, 'generic', 'other', 'e', 'logs', ?, '{}', '{"i":\(index)}', ?)
+                            """,
+                        arguments: [index, index])
+                }
+                try db.execute(sql: "DELETE FROM events WHERE seq > 10")
+            }
+        }
+        func insert(_ store: SQLiteSessionStore, keys: [UInt64]) async throws -> [Int64?] {
+            try await store.write { transaction in
+                try keys.map { key in
+                    try transaction.insert(
+                        SessionEvent(
+                            sessionID: "s", agent: .generic, kind: .other, name: "new", source: .logs, time: .testEpoch,
+                            dedupKey: key, dedupTime: key), receivedAt: .testEpoch)?.seq
+                }
+            }
+        }
+        do {
+            let store = try SQLiteSessionStore(path: path)
+            #expect(try await store.latestSeq() == 20)
+            let old = try await store.events(after: 0, limit: 100)
+            #expect(old.map(\.seq) == Array(1...10))
+            #expect(old.last?.event.attributes["i"] == .int(10))
+            // 5 is stored already (a duplicate takes no number); 1000 twice in one transaction.
+            #expect(try await insert(store, keys: [1000, 5, 1001, 1000]) == [21, nil, 22, nil])
+            #expect(try await store.latestSeq() == 22)
+            // Retention empties the table; the numbering does not start over.
+            _ = try await store.enforceRetention(EventRetention(maxEvents: 1_000_000, maxAge: .seconds(1)), now: Date())
+            #expect(try await store.eventCount() == 0)
+            #expect(try await insert(store, keys: [2000]) == [23])
+        }
+        let reopened = try SQLiteSessionStore(path: path)
+        #expect(try await reopened.latestSeq() == 23)
+        #expect(try await insert(reopened, keys: [3000]) == [24])
+        let schema = try await DatabaseQueue(path: path).read { db in
+            try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE name = 'events'")
+        }
+        #expect(schema?.contains("AUTOINCREMENT") == false)
+    }
+
     @Test("the session key is FNV-1a of the id's bytes, shifted to 63 bits (stored: it must never change)")
     func sessionKeyIsStable() {
         #expect(SQLiteSessionStore.sessionKey("") == Int64(bitPattern: 0xcbf2_9ce4_8422_2325 >> 1))
