@@ -10,6 +10,12 @@ import SinkCore
 /// request that brought its events. With `synchronous = NORMAL` (the default) a commit survives the
 /// sink's process being killed at any moment (`kill -9`); `synchronous = FULL` also survives a power
 /// loss, at the price of an fsync per commit.
+///
+/// A session's events are found through its runs (`session_runs`): the events a transaction
+/// stores one after another for the same session have consecutive `seq`s, so the store records
+/// only where each such run starts (`first_seq`, and the session's key) and reads a session's
+/// events from its run starts onward, until another session's event or the session's next run.
+/// Runs divide the sequence between them; retention and session deletion keep that true.
 package final class SQLiteSessionStore: SessionStore {
     /// How hard SQLite works to keep a commit through a crash (SQLite `PRAGMA synchronous`).
     package enum Synchronous: String, Sendable, Codable, CaseIterable {
@@ -119,8 +125,11 @@ package final class SQLiteSessionStore: SessionStore {
         }
         // `seq` given by the store (`event_sequence`, advanced once per transaction) instead of
         // AUTOINCREMENT, which read and rewrote `sqlite_sequence` at the end of every INSERT
-        // statement, one per event: a sixth of SQLite's time per event. AUTOINCREMENT cannot be
-        // dropped in place, so the table is rebuilt (once; about a second per 200,000 events).
+        // statement, one per event: a sixth of SQLite's time per event. And a session's events
+        // found through its runs (`session_runs`, see ``SQLiteSessionStore``) instead of an index
+        // entry per event, which cost each insert a descent into a second index (another 7 % of
+        // ingest throughput). AUTOINCREMENT cannot be dropped in place, so the table is rebuilt
+        // (once; about 9 s per million events here).
         migrator.registerMigration("v4-store-given-seq") { db in
             try db.execute(
                 sql: """
@@ -147,10 +156,15 @@ package final class SQLiteSessionStore: SessionStore {
                     INSERT INTO event_sequence (last) VALUES (MAX(
                         COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
                         COALESCE((SELECT MAX(seq) FROM events), 0)));
+                    CREATE TABLE session_runs (first_seq INTEGER PRIMARY KEY NOT NULL, session_key INTEGER NOT NULL);
+                    INSERT INTO session_runs (first_seq, session_key)
+                        SELECT seq, session_key FROM (
+                            SELECT seq, session_key, session_id, LAG(session_id) OVER (ORDER BY seq) AS previous FROM events_v4)
+                        WHERE previous IS NULL OR previous <> session_id;
+                    CREATE INDEX session_runs_by_key ON session_runs(session_key, first_seq);
                     DROP TABLE events;
                     ALTER TABLE events_v4 RENAME TO events;
                     CREATE UNIQUE INDEX events_by_dedup ON events(dedup_time, dedup_key);
-                    CREATE INDEX events_by_session_key ON events(session_key, seq);
                     """)
         }
         return migrator
@@ -207,16 +221,56 @@ package final class SQLiteSessionStore: SessionStore {
     }
 
     package func events(sessionID: String, after: Int64, limit: Int) async throws -> [StoredEvent] {
+        guard limit > 0 else { return [] }
         let rows = try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT seq, session_id, received_at, time, agent, kind, name, source, dedup_key, dedup_time, facts, attributes
-                    FROM events WHERE session_key = ? AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?
-                    """,
-                arguments: [Self.sessionKey(sessionID), sessionID, after, limit])
+            try Self.sessionRows(db, sessionID: sessionID, after: after, limit: limit)
         }
         return try rows.map(storedEvent(from:))
+    }
+
+    /// A session's events after `after`, through its runs: from each run's first seq (or
+    /// `after + 1`), rows in seq order until one of another session (the run ended) or the
+    /// session's next run. Rows deleted from a run leave gaps that are simply skipped.
+    private static func sessionRows(_ db: Database, sessionID: String, after: Int64, limit: Int) throws -> [Row] {
+        let key = sessionKey(sessionID)
+        var rows: [Row] = []
+        // The run holding `after + 1` may have begun at or before `after`.
+        var pending = try Int64.fetchOne(
+            db, sql: "SELECT first_seq FROM session_runs WHERE session_key = ? AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1",
+            arguments: [key, after])
+        var cursor = pending ?? after
+        let pageSize = 64
+        while rows.count < limit {
+            let page = try Int64.fetchAll(
+                db, sql: "SELECT first_seq FROM session_runs WHERE session_key = ? AND first_seq > ? ORDER BY first_seq LIMIT ?",
+                arguments: [key, cursor, pageSize])
+            let starts = (pending.map { [$0] } ?? []) + page
+            guard let last = starts.last else { break }
+            let complete = page.count < pageSize
+            // A run ends where the session's next one starts; the last run of a page ends only
+            // where its rows do when no page follows, so otherwise it waits for the next page.
+            for position in starts.indices where complete || position < starts.count - 1 {
+                let end = position + 1 < starts.count ? starts[position + 1] : Int64.max
+                let from = max(starts[position], after + 1)
+                guard from < end else { continue }
+                let scan = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT seq, session_id, received_at, time, agent, kind, name, source, dedup_key, dedup_time, facts, attributes
+                        FROM events WHERE seq >= ? AND seq < ? ORDER BY seq
+                        """,
+                    arguments: [from, end])
+                while rows.count < limit, let row = try scan.next() {
+                    guard row["session_id"] as String == sessionID else { break }
+                    rows.append(row.copy())
+                }
+                if rows.count >= limit { break }
+            }
+            if complete { break }
+            pending = last
+            cursor = last
+        }
+        return rows
     }
 
     package func events(after: Int64, limit: Int) async throws -> [StoredEvent] {
@@ -262,7 +316,9 @@ package final class SQLiteSessionStore: SessionStore {
                         WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?) AND (seq <= ? OR received_at < ?)
                         """,
                     arguments: [Self.retentionChunk, countBoundary ?? 0, oldestKept])
-                return db.changesCount
+                let changes = db.changesCount
+                if changes > 0 { try Self.trimRuns(db) }
+                return changes
             }
             deleted += changes
             if changes < Self.retentionChunk { return deleted }
@@ -271,6 +327,21 @@ package final class SQLiteSessionStore: SessionStore {
 
     /// Events deleted per retention transaction.
     private static let retentionChunk = 10_000
+
+    /// After the oldest events went: runs that began before the oldest event left are dropped,
+    /// and the run that holds that event starts at it.
+    private static func trimRuns(_ db: Database) throws {
+        guard let oldest = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM events") else {
+            try db.execute(sql: "DELETE FROM session_runs")
+            return
+        }
+        if let holding = try Int64.fetchOne(db, sql: "SELECT MAX(first_seq) FROM session_runs WHERE first_seq <= ?", arguments: [oldest]),
+            holding < oldest
+        {
+            try db.execute(sql: "UPDATE session_runs SET first_seq = ? WHERE first_seq = ?", arguments: [oldest, holding])
+        }
+        try db.execute(sql: "DELETE FROM session_runs WHERE first_seq < ?", arguments: [oldest])
+    }
 
     // MARK: Rows
 
@@ -300,6 +371,7 @@ package final class SQLiteSessionStore: SessionStore {
         let db: Database
         /// Looked up once per transaction: GRDB's statement cache hashes the SQL text per lookup.
         private let insertStatement: Statement
+        private let runStatement: Statement
         /// The last `seq` given: read at the first insert, written back by ``finish()``.
         private let numbering = Numbering()
 
@@ -307,6 +379,8 @@ package final class SQLiteSessionStore: SessionStore {
         private final class Numbering {
             var last: Int64?
             var advanced = false
+            /// The session of the last event inserted: an event of another starts a run.
+            var previousSessionID: String?
         }
 
         init(db: Database) throws {
@@ -317,6 +391,19 @@ package final class SQLiteSessionStore: SessionStore {
                         (session_id, received_at, time, agent, kind, name, source, dedup_key, dedup_time, facts, attributes, session_key, seq)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            runStatement = try db.cachedStatement(sql: "INSERT INTO session_runs (first_seq, session_key) VALUES (?, ?)")
+        }
+
+        /// Records that the run of events of one session starting at `seq` has begun.
+        private func startRun(at seq: Int64, sessionID: String) throws {
+            let handle = runStatement.sqliteStatement
+            sqlite3_bind_int64(handle, 1, seq)
+            sqlite3_bind_int64(handle, 2, SQLiteSessionStore.sessionKey(sessionID))
+            let code = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: runStatement.sql)
+            }
         }
 
         /// The next `seq`: one past both the last ever given and the largest stored, so a number
@@ -368,12 +455,27 @@ package final class SQLiteSessionStore: SessionStore {
             guard sqlite3_changes(db.sqliteConnection) > 0 else { return nil }
             numbering.last = seq
             numbering.advanced = true
+            if numbering.previousSessionID != event.sessionID {
+                try startRun(at: seq, sessionID: event.sessionID)
+                numbering.previousSessionID = event.sessionID
+            }
             return StoredEvent(seq: seq, receivedAt: receivedAt, event: event)
         }
 
         func deleteSession(id: String) throws {
-            try db.execute(
-                sql: "DELETE FROM events WHERE session_key = ? AND session_id = ?", arguments: [SQLiteSessionStore.sessionKey(id), id])
+            let starts = try Int64.fetchAll(
+                db, sql: "SELECT first_seq FROM session_runs WHERE session_key = ? ORDER BY first_seq",
+                arguments: [SQLiteSessionStore.sessionKey(id)])
+            for start in starts {
+                // Runs divide the sequence: this one ends where the next run of any session starts.
+                let end = try Int64.fetchOne(db, sql: "SELECT MIN(first_seq) FROM session_runs WHERE first_seq > ?", arguments: [start])
+                    ?? Int64.max
+                try db.execute(sql: "DELETE FROM events WHERE seq >= ? AND seq < ? AND session_id = ?", arguments: [start, end, id])
+                // Gone once its range is empty (a session whose id has the same key keeps its runs).
+                try db.execute(
+                    sql: "DELETE FROM session_runs WHERE first_seq = ? AND NOT EXISTS (SELECT 1 FROM events WHERE seq >= ? AND seq < ?)",
+                    arguments: [start, start, end])
+            }
             try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
         }
 
