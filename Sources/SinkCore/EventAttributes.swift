@@ -50,13 +50,20 @@ package struct EventAttributes: Sendable, Hashable, RandomAccessCollection, Expr
         }
         var keys = keys
         var values = values
-        // Insertion sort: stable, so equal keys stay in input order.
-        for next in keys.indices.dropFirst() {
-            var index = next
-            while index > 0, Self.utf8Precedes(keys[index], keys[index - 1]) {
-                keys.swapAt(index, index - 1)
-                values.swapAt(index, index - 1)
-                index -= 1
+        // Insertion sort: stable, so equal keys stay in input order. Each key's first 8 bytes, as
+        // a number on the stack, decide most comparisons without reading the strings again.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: keys.count) { prefixes in
+            for index in keys.indices { prefixes[index] = Self.sortPrefix(keys[index]) }
+            for next in keys.indices.dropFirst() {
+                var index = next
+                while index > 0 {
+                    let this = prefixes[index], previous = prefixes[index - 1]
+                    guard this != previous ? this < previous : Self.utf8Precedes(keys[index], keys[index - 1]) else { break }
+                    prefixes.swapAt(index, index - 1)
+                    keys.swapAt(index, index - 1)
+                    values.swapAt(index, index - 1)
+                    index -= 1
+                }
             }
         }
         // Of equal (now adjacent) keys, keep the last one's value.
@@ -187,13 +194,15 @@ package struct EventAttributes: Sendable, Hashable, RandomAccessCollection, Expr
     /// The first 8 UTF-8 bytes of `key` as a big-endian number, zero-padded: ordering by it
     /// orders by those bytes.
     static func sortPrefix(_ key: String) -> UInt64 {
-        var key = key
-        return key.withUTF8 { bytes in
+        func prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
             var prefix: UInt64 = 0
             let count = Swift.min(bytes.count, 8)
             for index in 0..<count { prefix = prefix << 8 | UInt64(bytes[index]) }
             return count == 0 ? 0 : prefix << (8 * UInt64(8 - count))
         }
+        if let value = key.utf8.withContiguousStorageIfAvailable(prefix) { return value }
+        var key = key
+        return key.withUTF8(prefix)
     }
 
     /// `a.utf8.lexicographicallyPrecedes(b.utf8)`, on the contiguous bytes (the generic version

@@ -5,34 +5,134 @@ package struct Rule: Sendable {
     package enum Mode: String, Sendable, Hashable, CaseIterable { case notify, shadow }
     package enum Severity: String, Sendable, Hashable, CaseIterable { case info, warning, critical }
 
-    /// `[a-z0-9][a-z0-9._-]{0,63}`, unique across `rules/`; the identity for state, silences, tests.
-    package var id: String
-    package var name: String
-    package var description: String?
-    package var enabled = true
-    package var mode = Mode.notify
-    package var severity = Severity.warning
-    /// Static filter on session fields: only sessions of these agents (empty: all).
-    package var matchAgents: Set<String> = []
-    package var trigger: Trigger
-    /// state/window: how long the condition must hold before firing.
-    package var forDuration = Duration.zero
-    /// How long a firing instance keeps firing after its condition stops holding.
-    package var keepFiringFor = Duration.zero
-    /// state/window: an extra condition that must hold to resolve (hysteresis).
-    package var resolveWhen: Expression?
-    /// Session fields whose values, with the rule id, name an alert instance (default `session.id`).
-    package var groupBy: [SessionField] = [.id]
-    package var labels: [String: String] = [:]
-    package var notify: NotifyPolicy
-    package var inhibitedBy: [String] = []
-    /// Where the rule is written.
-    package var file: String
-    package var line: Int
-    /// Changes when what the rule matches changes (trigger, group_by, match): state does not carry over.
-    package var triggerKey: String
-    /// Changes when timing changes (for, keep_firing_for, resolve_when): state is recomputed.
-    package var timingKey: String
+    /// What a rule file says of one rule.
+    package struct Definition: Sendable {
+        /// `[a-z0-9][a-z0-9._-]{0,63}`, unique across `rules/`; the identity for state, silences, tests.
+        package var id: String
+        package var name: String
+        package var description: String?
+        package var enabled = true
+        package var mode = Mode.notify
+        package var severity = Severity.warning
+        /// Static filter on session fields: only sessions of these agents (empty: all).
+        package var matchAgents: Set<String> = []
+        package var trigger: Trigger
+        /// state/window: how long the condition must hold before firing.
+        package var forDuration = Duration.zero
+        /// How long a firing instance keeps firing after its condition stops holding.
+        package var keepFiringFor = Duration.zero
+        /// state/window: an extra condition that must hold to resolve (hysteresis).
+        package var resolveWhen: Expression?
+        /// Session fields whose values, with the rule id, name an alert instance (default `session.id`).
+        package var groupBy: [SessionField] = [.id]
+        package var labels: [String: String] = [:]
+        package var notify: NotifyPolicy
+        package var inhibitedBy: [String] = []
+        /// Where the rule is written.
+        package var file: String
+        package var line: Int
+        /// Changes when what the rule matches changes (trigger, group_by, match): state does not carry over.
+        package var triggerKey: String
+        /// Changes when timing changes (for, keep_firing_for, resolve_when): state is recomputed.
+        package var timingKey: String
+    }
+
+    /// The definition behind one immutable reference: the evaluator copies rules in its
+    /// per-event loop, and a copy is then one retain rather than one per field.
+    private final class Box: Sendable {
+        let definition: Definition
+        init(_ definition: Definition) { self.definition = definition }
+    }
+
+    private var box: Box
+
+    package init(id: String, name: String, trigger: Trigger, notify: NotifyPolicy, file: String, line: Int, triggerKey: String, timingKey: String) {
+        box = Box(Definition(id: id, name: name, trigger: trigger, notify: notify, file: file, line: line, triggerKey: triggerKey, timingKey: timingKey))
+    }
+
+    /// Changes the definition (while parsing): a new box, so copies made before keep theirs.
+    private mutating func update(_ change: (inout Definition) -> Void) {
+        var definition = box.definition
+        change(&definition)
+        box = Box(definition)
+    }
+
+    package var id: String {
+        get { box.definition.id }
+        set { update { $0.id = newValue } }
+    }
+    package var name: String {
+        get { box.definition.name }
+        set { update { $0.name = newValue } }
+    }
+    package var description: String? {
+        get { box.definition.description }
+        set { update { $0.description = newValue } }
+    }
+    package var enabled: Bool {
+        get { box.definition.enabled }
+        set { update { $0.enabled = newValue } }
+    }
+    package var mode: Mode {
+        get { box.definition.mode }
+        set { update { $0.mode = newValue } }
+    }
+    package var severity: Severity {
+        get { box.definition.severity }
+        set { update { $0.severity = newValue } }
+    }
+    package var matchAgents: Set<String> {
+        get { box.definition.matchAgents }
+        set { update { $0.matchAgents = newValue } }
+    }
+    package var trigger: Trigger {
+        get { box.definition.trigger }
+        set { update { $0.trigger = newValue } }
+    }
+    package var forDuration: Duration {
+        get { box.definition.forDuration }
+        set { update { $0.forDuration = newValue } }
+    }
+    package var keepFiringFor: Duration {
+        get { box.definition.keepFiringFor }
+        set { update { $0.keepFiringFor = newValue } }
+    }
+    package var resolveWhen: Expression? {
+        get { box.definition.resolveWhen }
+        set { update { $0.resolveWhen = newValue } }
+    }
+    package var groupBy: [SessionField] {
+        get { box.definition.groupBy }
+        set { update { $0.groupBy = newValue } }
+    }
+    package var labels: [String: String] {
+        get { box.definition.labels }
+        set { update { $0.labels = newValue } }
+    }
+    package var notify: NotifyPolicy {
+        get { box.definition.notify }
+        set { update { $0.notify = newValue } }
+    }
+    package var inhibitedBy: [String] {
+        get { box.definition.inhibitedBy }
+        set { update { $0.inhibitedBy = newValue } }
+    }
+    package var file: String {
+        get { box.definition.file }
+        set { update { $0.file = newValue } }
+    }
+    package var line: Int {
+        get { box.definition.line }
+        set { update { $0.line = newValue } }
+    }
+    package var triggerKey: String {
+        get { box.definition.triggerKey }
+        set { update { $0.triggerKey = newValue } }
+    }
+    package var timingKey: String {
+        get { box.definition.timingKey }
+        set { update { $0.timingKey = newValue } }
+    }
 }
 
 /// The four trigger kinds; the only place time lives (rules-dsl.md §3.5).
