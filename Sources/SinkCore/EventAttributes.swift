@@ -42,46 +42,53 @@ package struct EventAttributes: Sendable, Hashable, RandomAccessCollection, Expr
 
     /// Takes `keys` and their `values` in any order; of equal keys, the last wins. Sorts small
     /// lists in place (the normalizer's path: one record's attributes).
-    package init(unsortedKeys keys: [String], values: [AttributeValue]) {
+    package init(unsortedKeys keys: consuming [String], values: consuming [AttributeValue]) {
         precondition(keys.count == values.count, "one value per key")
-        guard keys.count <= 16 else {
+        let count = keys.count
+        guard count <= 16 else {
             self.init(zip(keys, values).lazy.map { (key: $0.0, value: $0.1) })
             return
         }
-        var keys = keys
-        var values = values
-        // Insertion sort: stable, so equal keys stay in input order. Each key's first 8 bytes, as
-        // a number on the stack, decide most comparisons without reading the strings again.
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: keys.count) { prefixes in
-            for index in keys.indices { prefixes[index] = Self.sortPrefix(keys[index]) }
-            for next in keys.indices.dropFirst() {
-                var index = next
-                while index > 0 {
-                    let this = prefixes[index], previous = prefixes[index - 1]
-                    guard this != previous ? this < previous : Self.utf8Precedes(keys[index], keys[index - 1]) else { break }
-                    prefixes.swapAt(index, index - 1)
-                    keys.swapAt(index, index - 1)
-                    values.swapAt(index, index - 1)
-                    index -= 1
-                }
-            }
-        }
-        // Of equal (now adjacent) keys, keep the last one's value.
-        if keys.count > 1 {
-            var kept = 0
-            for index in keys.indices.dropFirst() {
-                if keys[index] == keys[kept] {
-                    values[kept] = values[index]
-                } else {
-                    kept += 1
-                    if kept != index {
-                        keys.swapAt(kept, index)
-                        values.swapAt(kept, index)
+        var kept = count
+        // Sorted and deduplicated in place, in the arrays' buffers (moves, no retain or release).
+        keys.withUnsafeMutableBufferPointer { keys in
+            values.withUnsafeMutableBufferPointer { values in
+                withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { prefixes in
+                    // Insertion sort: stable, so equal keys stay in input order. Each key's first 8
+                    // bytes, as a number, decide most comparisons without reading the key again.
+                    for index in 0..<count { prefixes[index] = Self.sortPrefix(keys[index]) }
+                    for next in 1..<Swift.max(count, 1) {
+                        var index = next
+                        while index > 0 {
+                            let this = prefixes[index], previous = prefixes[index - 1]
+                            guard this != previous ? this < previous : Self.utf8Precedes(keys[index], keys[index - 1]) else { break }
+                            prefixes.swapAt(index, index - 1)
+                            keys.swapAt(index, index - 1)
+                            values.swapAt(index, index - 1)
+                            index -= 1
+                        }
                     }
                 }
+                // Of equal (now adjacent) keys, the last one's value stays, in the first one's place.
+                guard count > 1 else { return }
+                var last = 0
+                for index in 1..<count {
+                    if keys[index] == keys[last] {
+                        values.swapAt(last, index)
+                    } else {
+                        last += 1
+                        if last != index {
+                            keys.swapAt(last, index)
+                            values.swapAt(last, index)
+                        }
+                    }
+                }
+                kept = last + 1
             }
-            keys.removeLast(keys.count - kept - 1)
-            values.removeLast(values.count - kept - 1)
+        }
+        if kept < count {
+            keys.removeLast(count - kept)
+            values.removeLast(count - kept)
         }
         self.init(sortedKeys: keys, values: values)
     }

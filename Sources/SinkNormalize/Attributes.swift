@@ -51,10 +51,12 @@ struct Attributes {
 
     /// Hands over ``stored``, leaving this empty: the arrays move instead of being copied.
     mutating func takeStored() -> EventAttributes {
-        let keys = storedKeys, values = storedValues
-        storedKeys = []
-        storedValues = []
-        return EventAttributes(unsortedKeys: keys, values: values)
+        var keys: [String] = []
+        var values: [AttributeValue] = []
+        swap(&keys, &storedKeys)
+        swap(&values, &storedValues)
+        // Moved, not copied: the sort works in the arrays' own buffers.
+        return EventAttributes(unsortedKeys: consume keys, values: consume values)
     }
 
     mutating func reserveCapacity(_ count: Int) {
