@@ -25,11 +25,13 @@ package struct Normalizer: Sendable {
         var batch = NormalizedBatch()
         switch request {
         case .logs(let logs):
+            // By index: each record is read where it is, not copied out (a retain per field).
             for resourceLogs in logs.resources {
                 let resource = ResourceContext(resourceLogs.attributes, maxLength: configuration.maxAttributeLength)
                 for scopeLogs in resourceLogs.scopes {
-                    for record in scopeLogs.records {
-                        normalize(record, scope: scopeLogs.name, resource: resource, receivedAt: receivedAt, into: &batch)
+                    let records = scopeLogs.records
+                    for index in records.indices {
+                        normalize(records[index], scope: scopeLogs.name, resource: resource, receivedAt: receivedAt, into: &batch)
                     }
                 }
             }
@@ -120,8 +122,8 @@ package struct Normalizer: Sendable {
     static func eventName(eventNameField: String, body: String?, attributes: Attributes) -> String {
         let attributeName = attributes.string("event.name")
         let dot = UInt8(ascii: "."), space = UInt8(ascii: " ")
-        if !eventNameField.isEmpty, eventNameField.utf8.contains(dot) || attributeName == nil { return eventNameField }
-        if let body, body.utf8.count <= 128, body.utf8.contains(dot), !body.utf8.contains(space) { return body }
+        if !eventNameField.isEmpty, eventNameField.utf8.containsByte(dot) || attributeName == nil { return eventNameField }
+        if let body, body.utf8.count <= 128, body.utf8.containsByte(dot), !body.utf8.containsByte(space) { return body }
         if let attributeName { return attributeName }
         if !eventNameField.isEmpty { return eventNameField }
         return "log"
@@ -339,5 +341,12 @@ extension OTLPNumberDataPoint {
         case .asInt(let int): Double(int)
         case nil: nil
         }
+    }
+}
+
+extension String.UTF8View {
+    /// `contains(byte)` on the contiguous bytes (the generic one walks the view's indexes).
+    func containsByte(_ byte: UInt8) -> Bool {
+        withContiguousStorageIfAvailable { $0.contains(byte) } ?? contains(byte)
     }
 }

@@ -381,6 +381,8 @@ package final class SQLiteSessionStore: SessionStore {
             var advanced = false
             /// The session of the last event inserted: an event of another starts a run.
             var previousSessionID: String?
+            /// ``SQLiteSessionStore/sessionKey(_:)`` of ``previousSessionID``.
+            var previousKey: Int64 = 0
         }
 
         init(db: Database) throws {
@@ -395,10 +397,10 @@ package final class SQLiteSessionStore: SessionStore {
         }
 
         /// Records that the run of events of one session starting at `seq` has begun.
-        private func startRun(at seq: Int64, sessionID: String) throws {
+        private func startRun(at seq: Int64, key: Int64) throws {
             let handle = runStatement.sqliteStatement
             sqlite3_bind_int64(handle, 1, seq)
-            sqlite3_bind_int64(handle, 2, SQLiteSessionStore.sessionKey(sessionID))
+            sqlite3_bind_int64(handle, 2, key)
             let code = sqlite3_step(handle)
             sqlite3_reset(handle)
             guard code == SQLITE_DONE else {
@@ -440,7 +442,9 @@ package final class SQLiteSessionStore: SessionStore {
             sqlite3_bind_int64(handle, 9, Int64(bitPattern: event.dedupTime))
             Self.bind(payload.facts, at: 10, of: handle)
             Self.bind(payload.attributes, at: 11, of: handle)
-            sqlite3_bind_int64(handle, 12, SQLiteSessionStore.sessionKey(event.sessionID))
+            let sameRun = numbering.previousSessionID == event.sessionID
+            let key = sameRun ? numbering.previousKey : SQLiteSessionStore.sessionKey(event.sessionID)
+            sqlite3_bind_int64(handle, 12, key)
             let seq = try nextSeq()
             sqlite3_bind_int64(handle, 13, seq)
             let code = sqlite3_step(handle)
@@ -455,9 +459,10 @@ package final class SQLiteSessionStore: SessionStore {
             guard sqlite3_changes(db.sqliteConnection) > 0 else { return nil }
             numbering.last = seq
             numbering.advanced = true
-            if numbering.previousSessionID != event.sessionID {
-                try startRun(at: seq, sessionID: event.sessionID)
+            if !sameRun {
+                try startRun(at: seq, key: key)
                 numbering.previousSessionID = event.sessionID
+                numbering.previousKey = key
             }
             return StoredEvent(seq: seq, receivedAt: receivedAt, event: event)
         }
