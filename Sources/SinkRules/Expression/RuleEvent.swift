@@ -10,47 +10,93 @@ package struct RuleEvent: Sendable, Hashable {
     /// Every kind a trigger may name: the sink's ``EventKind`` values and ``statusChanged``.
     package static let knownKinds: Set<String> = Set(EventKind.allCases.map(\.rawValue)).union([statusChanged])
 
-    package var sessionID: String
-    package var kind: String
-    package var name: String
-    package var agent: String
-    package var source: String
+    /// A stored event, shared (one reference) rather than copied field by field, or one the
+    /// engine makes (status changes, tests).
+    private enum Origin: Sendable {
+        case stored(SessionEvent)
+        case made(Made)
+    }
+
+    private struct Made: Sendable {
+        var sessionID: String
+        var kind: String
+        var name: String
+        var agent: String
+        var source: String
+        var time: Date
+        var attributes: EventAttributes
+    }
+
+    private let origin: Origin
+
+    package var sessionID: String {
+        switch origin {
+        case .stored(let event): event.sessionID
+        case .made(let made): made.sessionID
+        }
+    }
+
+    package var kind: String {
+        switch origin {
+        case .stored(let event): event.kind.rawValue
+        case .made(let made): made.kind
+        }
+    }
+
+    package var name: String {
+        switch origin {
+        case .stored(let event): event.name
+        case .made(let made): made.name
+        }
+    }
+
+    package var agent: String {
+        switch origin {
+        case .stored(let event): event.agent.rawValue
+        case .made(let made): made.agent
+        }
+    }
+
+    package var source: String {
+        switch origin {
+        case .stored(let event): event.source.rawValue
+        case .made(let made): made.source
+        }
+    }
+
     /// The agent's timestamp: display only; timing uses receive order and the monotonic clock.
-    package var time: Date
+    package var time: Date {
+        switch origin {
+        case .stored(let event): event.time
+        case .made(let made): made.time
+        }
+    }
+
     /// The record's attributes, without the facts overlay.
-    private var base: EventAttributes
-    /// The normalized facts laid over ``base`` under snake_case names (``factKeys``).
-    private var facts: EventFacts?
+    private var base: EventAttributes {
+        switch origin {
+        case .stored(let event): event.attributes
+        case .made(let made): made.attributes
+        }
+    }
 
     package init(sessionID: String, kind: String, name: String, agent: String, source: String, time: Date, attrs: [String: AttributeValue]) {
-        self.init(sessionID: sessionID, kind: kind, name: name, agent: agent, source: source, time: time, attributes: EventAttributes(attrs))
+        origin = .made(
+            Made(sessionID: sessionID, kind: kind, name: name, agent: agent, source: source, time: time, attributes: EventAttributes(attrs)))
     }
 
-    private init(sessionID: String, kind: String, name: String, agent: String, source: String, time: Date, attributes: EventAttributes) {
-        self.sessionID = sessionID
-        self.kind = kind
-        self.name = name
-        self.agent = agent
-        self.source = source
-        self.time = time
-        self.base = attributes
-        self.facts = nil
-    }
-
-    /// The rules' view of a stored event. Cheap: the attributes are shared with the event, and
-    /// the facts are laid over them only when a rule reads one (nearly every event reaches the
-    /// stall rule, which reads none).
+    /// The rules' view of a stored event. Cheap: the event is shared, and its facts are laid over
+    /// its attributes only when a rule reads one (nearly every event reaches the stall rule,
+    /// which reads none).
     package init(_ event: SessionEvent) {
-        self.init(
-            sessionID: event.sessionID, kind: event.kind.rawValue, name: event.name, agent: event.agent.rawValue,
-            source: event.source.rawValue, time: event.time, attributes: event.attributes)
-        facts = event.facts
+        origin = .stored(event)
     }
 
     /// The attributes with the facts laid over them: `event.attrs` of a rule.
     package var attrs: [String: AttributeValue] {
         var all = base.dictionary
-        guard let facts else { return all }
+        guard case .stored(let event) = origin else { return all }
+        let facts = event.facts
         for key in Self.factKeys {
             if let value = Self.fact(key, of: facts) { all[key] = value }
         }
@@ -59,8 +105,13 @@ package struct RuleEvent: Sendable, Hashable {
 
     /// One attribute of ``attrs`` (`event.attrs.cost_usd`), without building the whole map.
     package func attribute(_ key: String) -> AttributeValue? {
-        if let facts, let value = Self.fact(key, of: facts) { return value }
-        return base[key]
+        switch origin {
+        case .stored(let event):
+            if let value = Self.fact(key, of: event.facts) { return value }
+            return event.attributes[key]
+        case .made(let made):
+            return made.attributes[key]
+        }
     }
 
     /// The names under which facts appear in ``attrs``.
