@@ -38,8 +38,8 @@ package struct LiveMessage: Sendable {
         writer.beginObject()
         writer.key("agent"); writer.string(event.agent.rawValue)
         let payload = event.payload
-        writer.key("attributes"); writer.raw(payload.attributes)
-        writer.key("facts"); writer.raw(payload.facts)
+        writer.key("attributes"); writer.raw(utf8: payload.attributesUTF8)
+        writer.key("facts"); writer.raw(utf8: payload.factsUTF8)
         writer.key("kind"); writer.string(event.kind.rawValue)
         writer.key("name"); writer.string(event.name)
         writer.key("receivedAt"); writer.string(APIRepresentation.timestamp(stored.receivedAt))

@@ -187,13 +187,18 @@ package struct EventAttributes: Sendable, Hashable, RandomAccessCollection, Expr
     /// every process and platform.
     package var jsonText: String {
         var writer = JSONText()
+        writeJSON(into: &writer)
+        return writer.text
+    }
+
+    /// Appends the attributes' JSON object to `writer`.
+    package func writeJSON(into writer: inout JSONText) {
         writer.beginObject()
         for index in keys_.indices {
             writer.key(keys_[index])
             writer.attribute(values_[index])
         }
         writer.endObject()
-        return writer.text
     }
 
     // MARK: Order

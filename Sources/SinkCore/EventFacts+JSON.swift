@@ -5,6 +5,12 @@ extension EventFacts {
     /// `JSONEncoder` (this runs once per stored event).
     package var jsonText: String {
         var writer = JSONText()
+        writeJSON(into: &writer)
+        return writer.text
+    }
+
+    /// Appends the facts' JSON object to `writer`.
+    package func writeJSON(into writer: inout JSONText) {
         writer.beginObject()
         func put(_ key: String, _ value: String?) {
             if let value { writer.key(key); writer.string(value) }
@@ -41,7 +47,6 @@ extension EventFacts {
             writer.endObject()
         }
         writer.endObject()
-        return writer.text
     }
 }
 

@@ -12,6 +12,18 @@ package struct JSONText {
     /// The JSON written so far.
     package var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// The JSON written so far, as UTF-8 bytes (no `String` made).
+    package var utf8: [UInt8] { bytes }
+
+    /// Bytes written so far.
+    package var count: Int { bytes.count }
+
+    /// The next value starts a new top-level value, with no comma before it: several JSON
+    /// texts written one after another into one buffer.
+    package mutating func startNextValue() {
+        needsComma = false
+    }
+
     package mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
@@ -44,6 +56,13 @@ package struct JSONText {
     package mutating func raw(_ json: String) {
         separate()
         appendUTF8(json)
+        needsComma = true
+    }
+
+    /// Appends a value that is already JSON text, as UTF-8 bytes.
+    package mutating func raw(utf8 json: ArraySlice<UInt8>) {
+        separate()
+        bytes.append(contentsOf: json)
         needsComma = true
     }
 

@@ -113,21 +113,38 @@ package struct SessionEvent: Sendable, Hashable {
     /// ``encodePayload()``); `nil` means "encode when needed". Derived: not part of equality.
     package var encodedPayload: EncodedPayload? { storage.encodedPayload }
 
-    /// JSON text of an event's facts and attributes.
+    /// JSON of an event's facts and attributes: two objects, one after the other in one buffer
+    /// (one allocation per event, and no `String` made: the store binds the bytes).
     package struct EncodedPayload: Sendable {
-        package var facts: String
-        package var attributes: String
+        private let json: [UInt8]
+        private let factsCount: Int
+
+        init(facts: EventFacts, attributes: EventAttributes) {
+            var writer = JSONText()
+            facts.writeJSON(into: &writer)
+            factsCount = writer.count
+            writer.startNextValue()
+            attributes.writeJSON(into: &writer)
+            json = writer.utf8
+        }
+
+        /// The facts' JSON object, UTF-8.
+        package var factsUTF8: ArraySlice<UInt8> { json[..<factsCount] }
+        /// The attributes' JSON object, UTF-8.
+        package var attributesUTF8: ArraySlice<UInt8> { json[factsCount...] }
+        package var facts: String { String(decoding: factsUTF8, as: UTF8.self) }
+        package var attributes: String { String(decoding: attributesUTF8, as: UTF8.self) }
     }
 
     /// Encodes ``facts`` and ``attributes`` now, so that whoever stores the event later does not have to.
     package mutating func encodePayload() {
-        let payload = EncodedPayload(facts: facts.jsonText, attributes: attributes.jsonText)
+        let payload = EncodedPayload(facts: facts, attributes: attributes)
         unique().encodedPayload = payload
     }
 
     /// The JSON the store writes: the one encoded in advance, or made now.
     package var payload: EncodedPayload {
-        storage.encodedPayload ?? EncodedPayload(facts: facts.jsonText, attributes: attributes.jsonText)
+        storage.encodedPayload ?? EncodedPayload(facts: facts, attributes: attributes)
     }
 
     package static func == (lhs: SessionEvent, rhs: SessionEvent) -> Bool {

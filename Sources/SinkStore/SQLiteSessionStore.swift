@@ -440,8 +440,8 @@ package final class SQLiteSessionStore: SessionStore {
             Self.bind(event.source.rawValue, at: 7, of: handle)
             sqlite3_bind_int64(handle, 8, Int64(bitPattern: event.dedupKey))
             sqlite3_bind_int64(handle, 9, Int64(bitPattern: event.dedupTime))
-            Self.bind(payload.facts, at: 10, of: handle)
-            Self.bind(payload.attributes, at: 11, of: handle)
+            Self.bind(utf8: payload.factsUTF8, at: 10, of: handle)
+            Self.bind(utf8: payload.attributesUTF8, at: 11, of: handle)
             let sameRun = numbering.previousSessionID == event.sessionID
             let key = sameRun ? numbering.previousKey : SQLiteSessionStore.sessionKey(event.sessionID)
             sqlite3_bind_int64(handle, 12, key)
@@ -491,6 +491,19 @@ package final class SQLiteSessionStore: SessionStore {
                 if let base = utf8.baseAddress {
                     _ = UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: utf8.count) { chars in
                         sqlite3_bind_text(handle, index, chars, Int32(utf8.count), transient)
+                    }
+                } else {
+                    _ = sqlite3_bind_text(handle, index, "", 0, transient)
+                }
+            }
+        }
+
+        /// Text from UTF-8 bytes, copied by SQLite.
+        private static func bind(utf8: ArraySlice<UInt8>, at index: Int32, of handle: OpaquePointer) {
+            utf8.withUnsafeBufferPointer { bytes in
+                if let base = bytes.baseAddress, bytes.count > 0 {
+                    _ = UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
+                        sqlite3_bind_text(handle, index, chars, Int32(bytes.count), transient)
                     }
                 } else {
                     _ = sqlite3_bind_text(handle, index, "", 0, transient)
