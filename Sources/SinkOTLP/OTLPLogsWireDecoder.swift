@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import SinkCore
 import SwiftProtobuf
 
 /// A hand-written decoder of the protobuf wire format of ``OTLPLogsRequest``
@@ -506,6 +507,9 @@ package struct OTLPLogsWireDecoder {
         try reader.enter()
         var key = ""
         var value: OTLPAnyValue?
+        // The common value, an `AnyValue` of one string field and nothing else, read without
+        // building the `AnyValue` (same checks, errors and depth accounting as `anyValue`).
+        var text: String?
         while reader.p < end {
             let tag = try reader.readTag(end: end)
             switch tag {
@@ -513,14 +517,46 @@ package struct OTLPLogsWireDecoder {
                 key = try reader.readString(end: end)
             case 2 << 3 | 2:
                 let count = try reader.readLength(end: end)
+                let valueEnd = reader.p + count
+                if value == nil, text == nil, Self.isSingleStringField(reader.p, end: valueEnd) {
+                    try reader.enter()
+                    reader.p += 1
+                    text = try reader.readString(end: valueEnd)
+                    reader.leave()
+                    continue
+                }
+                // A value field again merges into the first (a string read above included).
                 var merged = value ?? OTLPAnyValue()
+                if let previous = text {
+                    merged.value = .stringValue(previous)
+                    text = nil
+                }
                 value = nil
-                try anyValue(&merged, end: reader.p + count)
+                try anyValue(&merged, end: valueEnd)
                 value = merged
             default: try reader.skipField(tag: tag, end: end)
             }
         }
         reader.leave()
+        if let text { return OTLPLogBatch.Attribute(key: key, value: .string(text)) }
         return OTLPLogBatch.Attribute(key: key, value: value?.attributeValue)
+    }
+
+    /// Whether the bytes from `start` to `end` are exactly one `string_value` field (tag 1,
+    /// wire type 2) whose length, a varint of at most 5 bytes, reaches `end`.
+    @inline(__always)
+    private static func isSingleStringField(_ start: UnsafeRawPointer, end: UnsafeRawPointer) -> Bool {
+        guard end - start >= 2, start.load(as: UInt8.self) == 1 << 3 | 2 else { return false }
+        var q = start + 1
+        var length = 0
+        var shift = 0
+        while q < end, shift < 35 {
+            let byte = q.load(as: UInt8.self)
+            q += 1
+            length |= Int(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return end - q == length }
+            shift += 7
+        }
+        return false
     }
 }

@@ -508,6 +508,25 @@ struct OTLPLogsWireDecoderTests {
         #expect(error == .invalidUTF8)
     }
 
+    @Test("an attribute value of one string field, read directly, merges like any other with a value that follows")
+    func stringValueMerging() throws {
+        let string = Wire.message(2, Wire.string(1, "first"))
+        let cases: [(String, [UInt8], AttributeValue?)] = [
+            ("one string", string, .string("first")),
+            ("string, then string", string + Wire.message(2, Wire.string(1, "second")), .string("second")),
+            ("string, then int", string + Wire.message(2, Wire.varintField(3, 7)), .int(7)),
+            ("string, then empty value", string + Wire.message(2, []), .string("first")),
+            ("string with a trailing field", Wire.message(2, Wire.string(1, "first") + Wire.varintField(2, 1)), .bool(true)),
+            ("string field twice in one value", Wire.message(2, Wire.string(1, "a") + Wire.string(1, "b")), .string("b")),
+        ]
+        for (name, value, expected) in cases {
+            let body = Data(Wire.logRecordRequest(Wire.message(6, Wire.string(1, "k") + value)))
+            Self.expectAgreement(body, name)
+            let batch = try OTLPLogsWireDecoder.decodeBatch(body)
+            #expect(batch.resources.first?.scopes.first?.records.first?.attributes.first?.value == expected, "\(name)")
+        }
+    }
+
     @Test("UTF-8 validation agrees for every 1- and 2-byte string and many longer ones")
     func utf8Validation() {
         func check(_ string: [UInt8]) {
