@@ -225,6 +225,20 @@ def wait_quiet(api, limit_s=60.0):
     return m, time.time() - t0, False
 
 
+def wait_idle(pids, limit_s=60.0, threshold_pct=10.0):
+    """Wait until the processes `pids` use under `threshold_pct` of a core over half a second (the
+    sink's retention deletes old events once a minute, on its own time: not during another server's
+    run); returns the seconds waited."""
+    t0 = time.time()
+    hz = os.sysconf("SC_CLK_TCK")
+    while time.time() - t0 < limit_s:
+        c0, w0 = cpu_ticks(pids), time.time()
+        time.sleep(0.5)
+        if (cpu_ticks(pids) - c0) / hz / (time.time() - w0) * 100 < threshold_pct:
+            break
+    return time.time() - t0
+
+
 def post(url, path, ctype, cenc):
     with open(path, "rb") as f:
         data = f.read()
@@ -246,6 +260,8 @@ def run_wrk(a, peer, variant, conns, salt):
     before_m = None
     if peer["name"] == "sink":
         before_m, _, _ = wait_quiet(a.sink_api)
+    # The other servers idle while this one is measured (the sink's retention runs in between).
+    idle_wait = wait_idle(set().union(*(tree(q["pid"]) for q in a.peers if q["name"] != peer["name"])))
     pids = tree(pid)
     others0 = all_proc_ticks()
     threads0 = thread_ticks(pid)
@@ -287,6 +303,7 @@ def run_wrk(a, peer, variant, conns, salt):
                                   ours=set().union(*(tree(q["pid"]) for q in a.peers if q["name"] != peer["name"]))),
              server_threads=busiest_threads(threads0, threads1, wall),
              server_rss_peak_mb=round(peak[0] / 1024.0, 1), wrk_rc=os.waitstatus_to_exitcode(status),
+             idle_wait_s=round(idle_wait, 1),
              loadavg=open("/proc/loadavg").read().split()[0], time=time.strftime("%H:%M:%S"))
     if r["requests"] == 0 or r["wrk_rc"] != 0:
         r["wrk_output"] = out[-600:]
@@ -529,9 +546,11 @@ def main():
                  fmt(sum(r["client_acked"] for r in sink_rows)), fmt(sum(r["sink_acked"] for r in sink_rows)),
                  sum(r["duplicates"] for r in sink_rows), max([r["in_flight_at_stop"] for r in sink_rows] or [0])))
         if pruned_total:
+            waits = [r.get("idle_wait_s", 0) for r in rows if r["peer"] != "sink"]
             print("retention: the sink pruned %s events during the benchmark (default limit 1,000,000 events, checked "
-                  "once a minute on the writer; %s of them inside sink runs, the rest during nginx runs or pauses)"
-                  % (fmt(pruned_total), fmt(sum(r["pruned"] for r in sink_rows))))
+                  "once a minute on the writer; %s of them inside sink runs, the rest between runs: each run of "
+                  "another server waits until the sink is idle, here up to %.1f s)"
+                  % (fmt(pruned_total), fmt(sum(r["pruned"] for r in sink_rows)), max(waits or [0])))
         if db_rows is not None:
             print("database: %s event rows = stored_total %s - pruned by retention %s: %s"
                   % (fmt(db_rows), fmt(stored_total), fmt(pruned_total),

@@ -305,28 +305,32 @@ package final class SQLiteSessionStore: SessionStore {
         let countBoundary = try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?", arguments: [maxEvents])
         }
-        // Deleted in chunks, each its own short transaction, so commits of new events are never held
-        // up for long behind a large clean-up. Received times grow with seq, so the oldest come first.
+        // Deleted in chunks of consecutive seqs from the oldest, each its own transaction, so
+        // commits of new events are never held up for long behind a large clean-up. Received
+        // times grow with seq, so the oldest come first; a chunk with nothing to delete ends it.
         var deleted = 0
         while true {
             let changes = try await pool.write { db in
+                guard let oldest = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM events") else { return 0 }
                 try db.execute(
                     sql: """
                         DELETE FROM events
-                        WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?) AND (seq <= ? OR received_at < ?)
+                        WHERE seq >= ? AND seq < ? AND (seq <= ? OR received_at < ?)
                         """,
-                    arguments: [Self.retentionChunk, countBoundary ?? 0, oldestKept])
+                    arguments: [oldest, oldest + Int64(Self.retentionChunk), countBoundary ?? 0, oldestKept])
                 let changes = db.changesCount
                 if changes > 0 { try Self.trimRuns(db) }
                 return changes
             }
             deleted += changes
-            if changes < Self.retentionChunk { return deleted }
+            if changes == 0 { return deleted }
         }
     }
 
-    /// Events deleted per retention transaction.
-    private static let retentionChunk = 10_000
+    /// Consecutive seqs per retention transaction: about 50 ms of the writer's time. Larger
+    /// chunks cost less per event (a deletion rewrites the pages of the deduplication index it
+    /// touches once per transaction): 2.4 µs per event at 10,000, 2.0 at 25,000.
+    private static let retentionChunk = 25_000
 
     /// After the oldest events went: runs that began before the oldest event left are dropped,
     /// and the run that holds that event starts at it.
