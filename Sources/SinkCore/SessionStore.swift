@@ -19,8 +19,16 @@ package protocol SessionStore: Sendable {
     /// The highest sequence number stored so far (0 when empty).
     func latestSeq() async throws -> Int64
 
+    /// Deletes events beyond the retention limits; returns how many were deleted. `deleted` is
+    /// told each committed part of that (a store deletes in several transactions), as it happens.
+    func enforceRetention(_ retention: EventRetention, now: Date, deleted: @escaping @Sendable (Int) -> Void) async throws -> Int
+}
+
+extension SessionStore {
     /// Deletes events beyond the retention limits; returns how many were deleted.
-    func enforceRetention(_ retention: EventRetention, now: Date) async throws -> Int
+    package func enforceRetention(_ retention: EventRetention, now: Date) async throws -> Int {
+        try await enforceRetention(retention, now: now, deleted: { _ in })
+    }
 }
 
 /// What can be done inside one write transaction of a ``SessionStore``.

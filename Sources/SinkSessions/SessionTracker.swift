@@ -137,8 +137,11 @@ package actor SessionTracker: EventConsumer, Service {
     package func enforceRetention() async {
         let now = clock.now()
         do {
-            let pruned = try await store.enforceRetention(configuration.retention, now: now)
-            if pruned > 0 { metrics.add(Double(pruned), to: .init("observatory_events_pruned_total")) }
+            // Counted as each chunk commits, so the counter matches the database during a long pass.
+            let metrics = metrics
+            _ = try await store.enforceRetention(configuration.retention, now: now) { pruned in
+                metrics.add(Double(pruned), to: .init("observatory_events_pruned_total"))
+            }
         } catch {
             logger.warning("retention failed", metadata: ["error": "\(error)"])
         }

@@ -298,7 +298,9 @@ package final class SQLiteSessionStore: SessionStore {
         try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
     }
 
-    package func enforceRetention(_ retention: EventRetention, now: Date) async throws -> Int {
+    package func enforceRetention(
+        _ retention: EventRetention, now: Date, deleted report: @escaping @Sendable (Int) -> Void
+    ) async throws -> Int {
         let oldestKept = now.timeIntervalSince1970 - retention.maxAge.seconds
         let maxEvents = retention.maxEvents
         // Over the count limit: everything below the newest `maxEvents` sequence numbers.
@@ -324,6 +326,7 @@ package final class SQLiteSessionStore: SessionStore {
             }
             deleted += changes
             if changes == 0 { return deleted }
+            report(changes)
         }
     }
 

@@ -59,14 +59,16 @@ package final class InMemorySessionStore: SessionStore {
         state.withLock { $0.events.last?.seq ?? 0 }
     }
 
-    package func enforceRetention(_ retention: EventRetention, now: Date) async throws -> Int {
-        state.withLock { state in
+    package func enforceRetention(_ retention: EventRetention, now: Date, deleted: @escaping @Sendable (Int) -> Void) async throws -> Int {
+        let count = state.withLock { state in
             let before = state.events.count
             let oldest = now.addingTimeInterval(-retention.maxAge.seconds)
             state.events.removeAll { $0.receivedAt < oldest }
             if state.events.count > retention.maxEvents { state.events.removeFirst(state.events.count - retention.maxEvents) }
             return before - state.events.count
         }
+        if count > 0 { deleted(count) }
+        return count
     }
 
     private final class Transaction: SessionStoreTransaction {
