@@ -4,6 +4,7 @@ import SinkCore
 import SinkSessions
 import SinkStore
 import SinkTesting
+import Synchronization
 import Testing
 
 @Suite("Session tracker")
@@ -173,8 +174,13 @@ struct SQLiteSessionStoreTests {
                 _ = try transaction.insert(event, receivedAt: index < 1000 ? old : new)
             }
         }
-        let pruned = try await store.enforceRetention(EventRetention(maxEvents: 1500, maxAge: .seconds(7 * 86400)), now: new)
+        let reported = Mutex(0)
+        let pruned = try await store.enforceRetention(EventRetention(maxEvents: 1500, maxAge: .seconds(7 * 86400)), now: new) { chunk in
+            reported.withLock { $0 += chunk }
+        }
         #expect(pruned == 1500)
+        // Told as each chunk commits (the pruned counter), adding up to the whole.
+        #expect(reported.withLock { $0 } == 1500)
         let remaining = try await store.events(sessionID: "s", after: 0, limit: 5000)
         #expect(remaining.count == 1500)
         #expect(remaining.first?.event.attributes["i"] == .int(1500))
