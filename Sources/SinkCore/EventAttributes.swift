@@ -4,7 +4,7 @@
 /// by the normalizer, read a few times, and stored as a JSON object with sorted keys. Kept sorted,
 /// they need no hashing to build or to look up, and the store's JSON is written in one pass.
 /// Lookups scan small lists and search large ones (an exporter may send thousands).
-package struct EventAttributes: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
+package struct EventAttributes: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral, JSONObjectWritable {
     package typealias Element = (key: String, value: AttributeValue)
 
     private var keys_: [String]
@@ -17,7 +17,7 @@ package struct EventAttributes: Sendable, Hashable, RandomAccessCollection, Expr
 
     /// `pairs` in any order; of pairs with the same key, the last wins.
     package init(_ pairs: some Sequence<(key: String, value: AttributeValue)>) {
-        var pairs = Array(pairs)
+        let pairs = Array(pairs)
         // Key order, and the last of equal keys kept: a stable sort keeps equal keys in input order.
         let order = pairs.indices.map { (prefix: Self.sortPrefix(pairs[$0].key), index: $0) }.sorted { a, b in
             if a.prefix != b.prefix { return a.prefix < b.prefix }
@@ -37,7 +37,6 @@ package struct EventAttributes: Sendable, Hashable, RandomAccessCollection, Expr
                 values_.append(pairs[index].value)
             }
         }
-        pairs.removeAll()
     }
 
     /// Takes `keys` and their `values` in any order; of equal keys, the last wins. Sorts small
@@ -183,15 +182,8 @@ package struct EventAttributes: Sendable, Hashable, RandomAccessCollection, Expr
 
     // MARK: JSON
 
-    /// The attributes as one JSON object, keys in their (UTF-8 byte) order: the same text for
-    /// every process and platform.
-    package var jsonText: String {
-        var writer = JSONText()
-        writeJSON(into: &writer)
-        return writer.text
-    }
-
-    /// Appends the attributes' JSON object to `writer`.
+    /// Appends the attributes as one JSON object, keys in their (UTF-8 byte) order: the same
+    /// text for every process and platform.
     package func writeJSON(into writer: inout JSONText) {
         writer.beginObject()
         for index in keys_.indices {

@@ -1,15 +1,8 @@
 
 
-extension EventFacts {
+extension EventFacts: JSONObjectWritable {
     /// The facts as a JSON object with the same keys the synthesized `Codable` uses, written without
     /// `JSONEncoder` (this runs once per stored event).
-    package var jsonText: String {
-        var writer = JSONText()
-        writeJSON(into: &writer)
-        return writer.text
-    }
-
-    /// Appends the facts' JSON object to `writer`.
     package func writeJSON(into writer: inout JSONText) {
         writer.beginObject()
         func put(_ key: String, _ value: String?) {

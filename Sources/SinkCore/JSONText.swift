@@ -179,3 +179,18 @@ package struct JSONText {
         bytes.append(UInt8(ascii: "\""))
     }
 }
+
+/// A value that writes itself as one JSON object into a ``JSONText``.
+package protocol JSONObjectWritable {
+    /// Appends the value's JSON object to `writer`.
+    func writeJSON(into writer: inout JSONText)
+}
+
+extension JSONObjectWritable {
+    /// The value's JSON object on its own.
+    package var jsonText: String {
+        var writer = JSONText()
+        writeJSON(into: &writer)
+        return writer.text
+    }
+}

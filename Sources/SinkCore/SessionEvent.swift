@@ -109,10 +109,6 @@ package struct SessionEvent: Sendable, Hashable {
             storage.encodedPayload = nil
         }
     }
-    /// ``facts`` and ``attributes`` as the JSON the store writes, when already encoded (see
-    /// ``encodePayload()``); `nil` means "encode when needed". Derived: not part of equality.
-    package var encodedPayload: EncodedPayload? { storage.encodedPayload }
-
     /// JSON of an event's facts and attributes: two objects, one after the other in one buffer
     /// (one allocation per event, and no `String` made: the store binds the bytes).
     package struct EncodedPayload: Sendable {
@@ -132,8 +128,6 @@ package struct SessionEvent: Sendable, Hashable {
         package var factsUTF8: ArraySlice<UInt8> { json[..<factsCount] }
         /// The attributes' JSON object, UTF-8.
         package var attributesUTF8: ArraySlice<UInt8> { json[factsCount...] }
-        package var facts: String { String(decoding: factsUTF8, as: UTF8.self) }
-        package var attributes: String { String(decoding: attributesUTF8, as: UTF8.self) }
     }
 
     /// Encodes ``facts`` and ``attributes`` now, so that whoever stores the event later does not have to.

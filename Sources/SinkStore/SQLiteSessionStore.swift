@@ -494,27 +494,21 @@ package final class SQLiteSessionStore: SessionStore {
         /// SQLite copies the text (`SQLITE_TRANSIENT`): the Swift string's buffer does not outlive the call.
         private static func bind(_ text: String, at index: Int32, of handle: OpaquePointer) {
             var text = text
-            text.withUTF8 { utf8 in
-                if let base = utf8.baseAddress {
-                    _ = UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: utf8.count) { chars in
-                        sqlite3_bind_text(handle, index, chars, Int32(utf8.count), transient)
-                    }
-                } else {
-                    _ = sqlite3_bind_text(handle, index, "", 0, transient)
-                }
-            }
+            text.withUTF8 { bind(utf8: $0, at: index, of: handle) }
         }
 
         /// Text from UTF-8 bytes, copied by SQLite.
         private static func bind(utf8: ArraySlice<UInt8>, at index: Int32, of handle: OpaquePointer) {
-            utf8.withUnsafeBufferPointer { bytes in
-                if let base = bytes.baseAddress, bytes.count > 0 {
-                    _ = UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
-                        sqlite3_bind_text(handle, index, chars, Int32(bytes.count), transient)
-                    }
-                } else {
-                    _ = sqlite3_bind_text(handle, index, "", 0, transient)
+            utf8.withUnsafeBufferPointer { bind(utf8: $0, at: index, of: handle) }
+        }
+
+        private static func bind(utf8 bytes: UnsafeBufferPointer<UInt8>, at index: Int32, of handle: OpaquePointer) {
+            if let base = bytes.baseAddress, bytes.count > 0 {
+                _ = UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
+                    sqlite3_bind_text(handle, index, chars, Int32(bytes.count), transient)
                 }
+            } else {
+                _ = sqlite3_bind_text(handle, index, "", 0, transient)
             }
         }
 
